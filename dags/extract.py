@@ -1,0 +1,9 @@
+"""Airflow DAGs extract_approval, extract_enforcement, extract_transaction, extract_credit (one per source system)."""
+
+from govlake.config import SYSTEMS
+from govlake.contracts import for_system
+from govlake.orchestration import extract_dag
+
+for _system in SYSTEMS:
+    if for_system(_system):  # a system appears once its first table has a contract
+        globals()[f"extract_{_system}"] = extract_dag(_system)

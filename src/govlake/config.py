@@ -1,0 +1,144 @@
+"""Settings: one pydantic-settings object for every part of govlake.
+
+Values come from ``GOVLAKE_*`` environment variables, then an optional ``.env`` file, then the
+profile's defaults. Three profiles:
+
+- ``embedded`` (default, ``make run``): local lake directory, DuckDB warehouse, SQLite sources.
+- ``services`` (``make test``, ``make up``): the local PostgreSQL and S3 server; ``govlake services
+  up`` writes their addresses and generated credentials to ``var/services/local/govlake.env``,
+  which this profile reads when present.
+- ``production``: nothing has a default that could be a secret; every address comes from the
+  environment (or Airflow connections rendered into it).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SYSTEMS = ("approval", "enforcement", "transaction", "credit")
+SQL_SYSTEMS = ("approval", "enforcement", "credit")
+
+
+class Profile(StrEnum):
+    embedded = "embedded"
+    services = "services"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GOVLAKE_", env_file=".env", env_nested_delimiter="__", extra="ignore"
+    )
+
+    profile: Profile = Profile.embedded
+    project_dir: Path = PROJECT_DIR
+    var_dir: Path = PROJECT_DIR / "var"
+
+    # Object storage: a local directory (embedded) or an S3 bucket (services, production).
+    lake_dir: Path | None = None
+    s3_endpoint: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "govlake"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+
+    # SQLAlchemy URLs. They may carry passwords, so they are secrets.
+    warehouse_url: SecretStr | None = None
+    source_urls: dict[str, SecretStr] = Field(default_factory=dict)
+    credit_db_url: SecretStr | None = None
+
+    # Extraction.
+    extract_lookback_hours: int = 24
+    extract_batch_rows: int = 50_000
+
+    # Spark.
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "2g"
+
+    @model_validator(mode="after")
+    def _fill_profile_defaults(self) -> Settings:
+        if self.profile is Profile.production:
+            missing = [
+                name
+                for name in ("s3_endpoint", "s3_access_key", "s3_secret_key", "warehouse_url")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                env = ", ".join(f"GOVLAKE_{n.upper()}" for n in missing)
+                raise ValueError(f"production profile needs {env} set in the environment")
+            return self
+        if self.profile is Profile.embedded:
+            self.lake_dir = self.lake_dir or self.var_dir / "lake"
+            self.warehouse_url = self.warehouse_url or SecretStr(
+                f"duckdb:///{self.var_dir / 'warehouse' / 'govlake.duckdb'}"
+            )
+            self.credit_db_url = self.credit_db_url or SecretStr(
+                f"sqlite:///{self.var_dir / 'credit_db.sqlite'}"
+            )
+            for system in SQL_SYSTEMS:
+                self.source_urls.setdefault(
+                    system, SecretStr(f"sqlite:///{self.var_dir / 'sources' / f'{system}.sqlite'}")
+                )
+        return self
+
+    @property
+    def uses_s3(self) -> bool:
+        return self.s3_endpoint is not None
+
+    def source_url(self, system: str) -> str:
+        try:
+            return self.source_urls[system].get_secret_value()
+        except KeyError:
+            raise LookupError(
+                f"no source URL for system {system!r}: set GOVLAKE_SOURCE_URLS__{system.upper()}"
+            ) from None
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings for people to read: secrets and URL passwords hidden."""
+        shown: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, dict):
+                shown[name] = {k: _redact(v) for k, v in value.items()}
+            else:
+                shown[name] = _redact(value)
+        return shown
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return redact_url(value.get_secret_value()) if "://" in str(value.get_secret_value()) \
+            else "**********"
+    return str(value) if isinstance(value, Path | StrEnum) else value
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a URL (``scheme://user:***@host/db``); other URLs pass unchanged."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a SQLAlchemy URL: show only its scheme
+        return url.split("://", 1)[0] + "://**********"
+
+
+def services_env_file(var_dir: Path, name: str = "local") -> Path:
+    return var_dir / "services" / name / "govlake.env"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings. The services profile also reads the env file of `make up`."""
+    probe = Settings()
+    if probe.profile is Profile.services:
+        stack_env = services_env_file(probe.var_dir)
+        if stack_env.exists():
+            return Settings(_env_file=(stack_env, ".env"))  # environment variables still win
+    return probe

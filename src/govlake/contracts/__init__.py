@@ -1,0 +1,21 @@
+"""The registry of source-table contracts. Adding a source table is adding one entry here."""
+
+from govlake.contracts.credit import ENTERPRISE_REGISTER
+from govlake.contracts.model import Column, Contract
+
+CONTRACTS: dict[str, Contract] = {c.name: c for c in (ENTERPRISE_REGISTER,)}
+
+
+def get(name: str) -> Contract:
+    """A contract by its ``system.table`` name."""
+    try:
+        return CONTRACTS[name]
+    except KeyError:
+        raise KeyError(f"no contract {name!r}; known: {', '.join(sorted(CONTRACTS))}") from None
+
+
+def for_system(system: str) -> list[Contract]:
+    return [c for c in CONTRACTS.values() if c.system == system]
+
+
+__all__ = ["CONTRACTS", "Column", "Contract", "for_system", "get"]

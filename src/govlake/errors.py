@@ -1,0 +1,17 @@
+"""Errors a user can act on. The CLI prints them as one line, without a traceback."""
+
+
+class GovlakeError(Exception):
+    """An error whose message says what went wrong and what to do about it."""
+
+
+class LakeError(GovlakeError):
+    pass
+
+
+class WarehouseError(GovlakeError):
+    pass
+
+
+class SourceError(GovlakeError):
+    pass

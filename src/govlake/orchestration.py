@@ -1,0 +1,121 @@
+"""The DAG factory that ``dags/`` calls. Wiring only: each task calls one function of
+``govlake.steps``, imported inside the task so that parsing a DAG file stays cheap (no Spark, GX or
+pandas import, no database query, no connection look-up).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pendulum
+from airflow.sdk import DAG, Asset, Param, TaskGroup, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from govlake import contracts
+
+LOCAL_TZ = "Asia/Shanghai"
+START = pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ)
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=15),
+    "execution_timeout": timedelta(minutes=30),
+}
+
+
+def daily() -> CronDataIntervalTimetable:
+    """One run per local day; the run's data interval is that day, midnight to midnight."""
+    return CronDataIntervalTimetable("0 0 * * *", timezone=LOCAL_TZ)
+
+
+def run_day() -> date:
+    """The local date of the running task's data interval."""
+    return get_current_context()["data_interval_start"].in_timezone(LOCAL_TZ).date()
+
+
+def asset(zone: str, dataset: str) -> Asset:
+    system, table = dataset.split(".", 1)
+    return Asset(name=f"{zone}.{dataset}", uri=f"govlake://lake/{zone}/{system}/{table}")
+
+
+def extract_dag(system: str) -> DAG:
+    """``extract_<system>``: per source table, extract to raw/, then validate into clean/."""
+    with DAG(
+        dag_id=f"extract_{system}",
+        description=f"Extract the {system} system's changed rows, validate, land in the lake",
+        schedule=daily(),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["govlake", "extract", f"system:{system}"],
+        params={"full": Param(False, type="boolean",
+                              description="load a full snapshot instead of the day's changes")},
+    ) as dag:
+        for contract in contracts.for_system(system):
+            with TaskGroup(group_id=contract.table):
+                _extract_task(contract.name) >> _validate_task(contract.name)
+    return dag
+
+
+def _extract_task(dataset: str):
+    @task(task_id="extract", outlets=[asset("raw", dataset)])
+    def extract() -> dict:
+        from govlake import steps
+        from govlake.config import get_settings
+
+        full = bool(get_current_context()["params"]["full"])
+        return steps.extract(get_settings(), dataset, run_day(), full=full)
+
+    return extract()
+
+
+def _validate_task(dataset: str):
+    @task(task_id="validate", outlets=[asset("clean", dataset), asset("quarantine", dataset)])
+    def validate() -> dict:
+        from govlake import steps
+        from govlake.config import get_settings
+
+        return steps.validate(get_settings(), dataset, run_day())
+
+    return validate()
+
+
+def build_dag() -> DAG:
+    """``build_warehouse``: Spark builds curated/ from clean/, then the warehouse is replaced."""
+    with DAG(
+        dag_id="build_warehouse",
+        description="Transform clean/ into the warehouse with Spark and load it atomically",
+        schedule=daily(),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["govlake", "warehouse"],
+    ) as dag:
+
+        @task
+        def migrate() -> dict:
+            from govlake import steps
+            from govlake.config import get_settings
+
+            return steps.migrate(get_settings())
+
+        @task
+        def transform() -> dict:
+            from govlake import steps
+            from govlake.config import get_settings
+
+            return steps.transform(get_settings(), run_day())
+
+        @task(outlets=[Asset(name="warehouse.core", uri="govlake://warehouse/core")])
+        def load() -> dict:
+            from govlake import steps
+            from govlake.config import get_settings
+
+            return steps.load_warehouse(get_settings(), run_day())
+
+        migrate() >> transform() >> load()
+    return dag

@@ -1,0 +1,1 @@
+"""Data quality: the one normaliser, the expectation suites, and the row split they drive."""

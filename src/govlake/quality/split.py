@@ -1,0 +1,125 @@
+"""Normalise, validate with the table's suite, and split rows into clean and quarantined.
+
+GX has no row-level split (great_expectations#1473), so it is built here from the same suite: each
+failing expectation's ``unexpected_index_list`` (complete, not capped) names the rows, and the
+expectation's ``meta`` says whether they are quarantined or flagged. Nothing is dropped:
+raw rows = clean rows + quarantined rows, checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from govlake.contracts import Contract
+from govlake.quality.normalise import normalise
+from govlake.quality.suite import FLAG, build_suite
+
+REASONS, FLAGS = "dq_reasons", "dq_flags"
+
+
+@dataclass
+class SplitResult:
+    clean: pa.Table
+    quarantine: pa.Table
+    rule_failures: Counter[str] = field(default_factory=Counter)  # rows failing each rule
+    normalised: Counter[str] = field(default_factory=Counter)  # values changed, column:rule
+
+    @property
+    def summary(self) -> dict:
+        return {
+            "raw_rows": self.clean.num_rows + self.quarantine.num_rows,
+            "clean_rows": self.clean.num_rows,
+            "quarantined_rows": self.quarantine.num_rows,
+            "flagged_rows": sum(1 for f in self.clean.column(FLAGS).to_pylist() if f),
+            "rule_failures": dict(sorted(self.rule_failures.items())),
+            "normalised_values": dict(sorted(self.normalised.items())),
+        }
+
+
+def clean_schema(contract: Contract) -> pa.Schema:
+    return contract.clean_schema().append(pa.field(FLAGS, pa.list_(pa.string())))
+
+
+def quarantine_schema(contract: Contract) -> pa.Schema:
+    return contract.raw_schema().append(pa.field(REASONS, pa.list_(pa.string())))
+
+
+def validate_and_split(raw: pa.Table, contract: Contract, expectations_dir: Path) -> SplitResult:
+    raw_frame = raw.to_pandas().reset_index(drop=True)
+    frame, normalised = normalise(raw_frame, contract)
+    failures = _failing_rows(frame, contract, expectations_dir)
+    reasons: dict[int, list[str]] = defaultdict(list)
+    flags: dict[int, list[str]] = defaultdict(list)
+    for (rule, outcome), rows in failures.items():
+        for row in rows:
+            (flags if outcome == FLAG else reasons)[row].append(rule)
+    held = frame.index.isin(list(reasons))
+    quarantine = raw_frame[held].assign(**{REASONS: [sorted(reasons[i]) for i in
+                                                     frame.index[held]]})
+    clean = frame[~held].assign(**{FLAGS: [sorted(flags.get(i, [])) for i in frame.index[~held]]})
+    result = SplitResult(
+        clean=_to_arrow(clean, clean_schema(contract)),
+        quarantine=_to_arrow(quarantine, quarantine_schema(contract)),
+        rule_failures=Counter({rule: len(rows) for (rule, _), rows in failures.items()}),
+        normalised=normalised,
+    )
+    if result.clean.num_rows + result.quarantine.num_rows != raw.num_rows:  # nothing lost
+        raise AssertionError(f"{contract.name}: split lost rows ({result.summary})")
+    return result
+
+
+def _failing_rows(
+    frame: pd.DataFrame, contract: Contract, expectations_dir: Path
+) -> dict[tuple[str, str], list[int]]:
+    import great_expectations as gx
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    batch = (
+        context.data_sources.add_pandas("rows")
+        .add_dataframe_asset(contract.name)
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = build_suite(contract, expectations_dir)
+    results = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+    failures: dict[tuple[str, str], list[int]] = {}
+    for outcome in results.results:
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(f"{contract.name}: expectation failed to run: "
+                               f"{outcome.exception_info.get('exception_message')}")
+        meta = outcome.expectation_config.meta
+        rows = outcome.result.get("unexpected_index_list") or []
+        if rows:
+            failures[(meta["rule"], meta["outcome"])] = [int(i) for i in rows]
+    return failures
+
+
+def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    columns = {}
+    for target in schema:
+        values = frame[target.name]
+        if pa.types.is_decimal(target.type):
+            columns[target.name] = pa.array(
+                [None if pd.isna(v) else _decimal(v, target.type.scale) for v in values],
+                target.type)
+        elif pa.types.is_date(target.type) and values.dtype == object:
+            columns[target.name] = pa.array(pd.to_datetime(values, format="%Y-%m-%d").dt.date,
+                                            target.type)
+        else:
+            columns[target.name] = pa.array(values, target.type, from_pandas=True)
+    return pa.table(columns, schema=schema)
+
+
+def _decimal(text: str, scale: int) -> Decimal:
+    return Decimal(str(text)).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)

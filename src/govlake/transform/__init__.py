@@ -1,0 +1,1 @@
+"""Spark transforms: clean/ to curated/ (one session per build)."""

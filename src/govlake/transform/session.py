@@ -1,0 +1,25 @@
+"""The one Spark session of a build."""
+
+from __future__ import annotations
+
+import os
+
+from pyspark.sql import SparkSession
+
+from govlake.config import Settings
+
+
+def spark_session(settings: Settings, app_name: str) -> SparkSession:
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(settings.spark_master)
+        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.session.timeZone", "Asia/Shanghai")
+        # Parquet timestamps from Arrow carry no zone: read them as the local wall time they are.
+        .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
+    )
+    return builder.getOrCreate()
