@@ -1,4 +1,4 @@
-"""Airflow DAGs extract_approval, extract_enforcement, extract_transaction, extract_credit (one per source system)."""
+"""Airflow DAGs extract_<system>: one per source system, built by one factory."""
 
 from govlake.config import SYSTEMS
 from govlake.contracts import for_system

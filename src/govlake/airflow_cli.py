@@ -40,8 +40,9 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 def airflow(settings: Settings, *args: str, log: Path | None = None) -> str:
     """Run ``airflow ARGS``; on failure raise with the tail of its output."""
     command = [str(Path(sys.executable).with_name("airflow")), *args]
-    done = subprocess.run(command, env=airflow_env(settings), capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        command, env=airflow_env(settings), capture_output=True, text=True, check=False
+    )
     output = done.stdout + done.stderr
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)

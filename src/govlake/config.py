@@ -114,8 +114,11 @@ class Settings(BaseSettings):
 
 def _redact(value: Any) -> Any:
     if isinstance(value, SecretStr):
-        return redact_url(value.get_secret_value()) if "://" in str(value.get_secret_value()) \
+        return (
+            redact_url(value.get_secret_value())
+            if "://" in str(value.get_secret_value())
             else "**********"
+        )
     return str(value) if isinstance(value, Path | StrEnum) else value
 
 

@@ -238,8 +238,10 @@ class Lake:
         manifest = self.read_manifest(partition)
         if manifest is None:
             raise LakeError(f"partition {partition.prefix} has not been written")
-        tables = [pq.read_table(pa.BufferReader(self.store.get_bytes(f["key"]))) for f in
-                  manifest["files"]]
+        tables = [
+            pq.read_table(pa.BufferReader(self.store.get_bytes(f["key"])))
+            for f in manifest["files"]
+        ]
         if not tables:
             return (schema or pa.schema([])).empty_table()
         return pa.concat_tables(tables)
@@ -270,7 +272,11 @@ class Lake:
         return f"{partition.prefix}/run={datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
     def commit(
-        self, partition: Partition, run: str, files: list[dict], columns: list[str],
+        self,
+        partition: Partition,
+        run: str,
+        files: list[dict],
+        columns: list[str],
         metadata: dict,
     ) -> dict:
         """Make ``files`` (already under ``run``) the partition's content; drop older runs."""
@@ -285,10 +291,15 @@ class Lake:
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **metadata,
         }
-        stale = [k for k in self.store.list(partition.prefix + "/")
-                 if not k.startswith(run + "/") and not k.endswith(MANIFEST)]
-        self.store.put_bytes(json.dumps(manifest, ensure_ascii=False, indent=1).encode(),
-                             f"{partition.prefix}/{MANIFEST}")
+        stale = [
+            k
+            for k in self.store.list(partition.prefix + "/")
+            if not k.startswith(run + "/") and not k.endswith(MANIFEST)
+        ]
+        self.store.put_bytes(
+            json.dumps(manifest, ensure_ascii=False, indent=1).encode(),
+            f"{partition.prefix}/{MANIFEST}",
+        )
         self.store.delete(stale)
         return manifest
 

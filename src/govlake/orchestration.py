@@ -51,8 +51,13 @@ def extract_dag(system: str) -> DAG:
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["govlake", "extract", f"system:{system}"],
-        params={"full": Param(False, type="boolean",
-                              description="load a full snapshot instead of the day's changes")},
+        params={
+            "full": Param(
+                False,
+                type="boolean",
+                description="load a full snapshot instead of the day's changes",
+            )
+        },
     ) as dag:
         for contract in contracts.for_system(system):
             with TaskGroup(group_id=contract.table):

@@ -47,8 +47,9 @@ def validate(settings: Settings, dataset: str, day: date) -> dict:
     summary = {"dataset": dataset, "dt": day.isoformat(), **result.summary}
     with lake.write(Partition("quarantine", dataset, day), quarantine_schema(contract)) as out:
         out.write(result.quarantine)
-    with lake.write(Partition("clean", dataset, day), clean_schema(contract),
-                    {"quality": summary}) as out:
+    with lake.write(
+        Partition("clean", dataset, day), clean_schema(contract), {"quality": summary}
+    ) as out:
         out.write(result.clean)
     return summary
 

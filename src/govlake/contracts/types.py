@@ -18,7 +18,7 @@ def _parse(type_name: str) -> tuple[str, list[int]]:
 
 
 def arrow_source_type(source_type: str) -> pa.DataType:
-    """Raw keeps what the source stores. Numerics stay text: sources disagree on their binary form."""
+    """Raw keeps what the source stores; numerics stay text (drivers disagree on their form)."""
     base, _ = _parse(source_type)
     return {
         "varchar": pa.string(),

@@ -62,8 +62,9 @@ def validate_and_split(raw: pa.Table, contract: Contract, expectations_dir: Path
         for row in rows:
             (flags if outcome == FLAG else reasons)[row].append(rule)
     held = frame.index.isin(list(reasons))
-    quarantine = raw_frame[held].assign(**{REASONS: [sorted(reasons[i]) for i in
-                                                     frame.index[held]]})
+    quarantine = raw_frame[held].assign(
+        **{REASONS: [sorted(reasons[i]) for i in frame.index[held]]}
+    )
     clean = frame[~held].assign(**{FLAGS: [sorted(flags.get(i, [])) for i in frame.index[~held]]})
     result = SplitResult(
         clean=_to_arrow(clean, clean_schema(contract)),
@@ -96,8 +97,10 @@ def _failing_rows(
     failures: dict[tuple[str, str], list[int]] = {}
     for outcome in results.results:
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"{contract.name}: expectation failed to run: "
-                               f"{outcome.exception_info.get('exception_message')}")
+            raise RuntimeError(
+                f"{contract.name}: expectation failed to run: "
+                f"{outcome.exception_info.get('exception_message')}"
+            )
         meta = outcome.expectation_config.meta
         rows = outcome.result.get("unexpected_index_list") or []
         if rows:
@@ -112,10 +115,14 @@ def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
         if pa.types.is_decimal(target.type):
             columns[target.name] = pa.array(
                 [None if pd.isna(v) else _decimal(v, target.type.scale) for v in values],
-                target.type)
+                target.type,
+            )
         elif pa.types.is_date(target.type) and values.dtype == object:
-            columns[target.name] = pa.array(pd.to_datetime(values, format="%Y-%m-%d").dt.date,
-                                            target.type)
+            columns[target.name] = pa.array(
+                pd.to_datetime(values, format="%Y-%m-%d").dt.date, target.type
+            )
+        elif pa.types.is_list(target.type):
+            columns[target.name] = pa.array(values.tolist(), target.type)
         else:
             columns[target.name] = pa.array(values, target.type, from_pandas=True)
     return pa.table(columns, schema=schema)

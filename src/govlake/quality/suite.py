@@ -44,20 +44,40 @@ def structural(contract: Contract) -> list:
 def _column_rules(column: Column) -> list:
     name, rules = column.name, []
     if not column.nullable:
-        rules.append(_tag(gx.expectations.ExpectColumnValuesToNotBeNull(column=name),
-                          f"{name}_not_null"))
+        rules.append(
+            _tag(gx.expectations.ExpectColumnValuesToNotBeNull(column=name), f"{name}_not_null")
+        )
     if column.values is not None:
-        rules.append(_tag(gx.expectations.ExpectColumnValuesToBeInSet(
-            column=name, value_set=list(column.values)), f"{name}_in_set"))
+        rules.append(
+            _tag(
+                gx.expectations.ExpectColumnValuesToBeInSet(
+                    column=name, value_set=list(column.values)
+                ),
+                f"{name}_in_set",
+            )
+        )
     if column.max_length is not None:
-        rules.append(_tag(gx.expectations.ExpectColumnValueLengthsToBeBetween(
-            column=name, max_value=column.max_length), f"{name}_max_length"))
+        rules.append(
+            _tag(
+                gx.expectations.ExpectColumnValueLengthsToBeBetween(
+                    column=name, max_value=column.max_length
+                ),
+                f"{name}_max_length",
+            )
+        )
     if column.clean_type == "date" and column.source_type != "date":
         rules.append(_tag(custom.ExpectColumnValuesToBeIsoDate(column=name), f"{name}_is_date"))
-    if column.clean_type.startswith("decimal") and column.source_type.startswith(("varchar",
-                                                                                  "text")):
-        rules.append(_tag(gx.expectations.ExpectColumnValuesToMatchRegex(
-            column=name, regex=r"^-?\d+(\.\d+)?$"), f"{name}_is_number"))
+    if column.clean_type.startswith("decimal") and column.source_type.startswith(
+        ("varchar", "text")
+    ):
+        rules.append(
+            _tag(
+                gx.expectations.ExpectColumnValuesToMatchRegex(
+                    column=name, regex=r"^-?\d+(\.\d+)?$"
+                ),
+                f"{name}_is_number",
+            )
+        )
     return rules
 
 

@@ -12,8 +12,18 @@ from datetime import date, datetime, time, timedelta
 
 from govlake.identifiers import org_code_check_char, uscc_check_char
 
-QINGDAO_REGIONS = ("370202", "370203", "370211", "370212", "370213", "370214", "370215",
-                   "370281", "370283", "370285")
+QINGDAO_REGIONS = (
+    "370202",
+    "370203",
+    "370211",
+    "370212",
+    "370213",
+    "370214",
+    "370215",
+    "370281",
+    "370283",
+    "370285",
+)
 _CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _WORDS = ("海湾", "琴岛", "崂山", "黄海", "胶州湾", "蓝谷", "啤酒城", "金沙滩", "东方", "鑫源")
@@ -51,8 +61,17 @@ def enterprise_register(count: int, day: date, seed: int = 7) -> tuple[list[dict
     rng = random.Random(seed)
     truth = Truth()
     rows = [_clean_row(rng, i + 1, day) for i in range(count)]
-    defects = (_bad_checksum, _missing_name, _unknown_status, _impossible_date, _org_code_mismatch,
-               _fullwidth_code, _lower_case_code, _slash_date, _chinese_date)
+    defects = (
+        _bad_checksum,
+        _missing_name,
+        _unknown_status,
+        _impossible_date,
+        _org_code_mismatch,
+        _fullwidth_code,
+        _lower_case_code,
+        _slash_date,
+        _chinese_date,
+    )
     for index, row in enumerate(rows):
         if index % 5 == 0:  # every fifth row carries one defect, cycling through the catalogue
             defects[(index // 5) % len(defects)](row, truth, rng)
@@ -69,7 +88,8 @@ def _clean_row(rng: random.Random, enterprise_id: int, day: date) -> dict:
         "enterprise_id": enterprise_id,
         "uscc": make_uscc(rng, "2" if individual else "1", region),
         "name": f"青岛{rng.choice(_WORDS)}{rng.choice(_TRADES)}"
-        + ("店" if individual else "有限公司") + f"{enterprise_id}",
+        + ("店" if individual else "有限公司")
+        + f"{enterprise_id}",
         "entity_type": "个体工商户" if individual else "企业",
         "legal_rep_name": surname + rng.choice("伟芳娜敏静丽强磊军洋"),
         "legal_rep_id_number": None,  # persons' ID numbers arrive with the full simulator
@@ -77,7 +97,8 @@ def _clean_row(rng: random.Random, enterprise_id: int, day: date) -> dict:
         "registered_capital": round(rng.uniform(1, 5000), 4),
         "established_on": established.isoformat(),
         "status": rng.choice(("存续", "存续", "在业", "吊销", "注销")),
-        "updated_at": datetime.combine(changed_on, time()) + timedelta(seconds=rng.randint(0, 86_399)),
+        "updated_at": datetime.combine(changed_on, time())
+        + timedelta(seconds=rng.randint(0, 86_399)),
     }
 
 
@@ -105,7 +126,9 @@ def _impossible_date(row: dict, truth: Truth, rng: random.Random) -> None:
 def _org_code_mismatch(row: dict, truth: Truth, rng: random.Random) -> None:
     code = row["uscc"]
     wrong17 = code[:16] + next(c for c in "0123456789" if c != code[16])
-    row["uscc"] = wrong17 + uscc_check_char(wrong17)  # position 18 still right: a flag, not a reject
+    row["uscc"] = wrong17 + uscc_check_char(
+        wrong17
+    )  # position 18 still right: a flag, not a reject
     truth.flags[row["enterprise_id"]] = {"uscc_org_code"}
 
 

@@ -24,7 +24,7 @@ from govlake.errors import SourceError
 
 @dataclass(frozen=True)
 class Window:
-    """Watermark bounds in the source's local time (Asia/Shanghai), start inclusive, end exclusive."""
+    """Watermark bounds in source local time (Asia/Shanghai): start inclusive, end exclusive."""
 
     start: datetime
     end: datetime
@@ -67,8 +67,9 @@ def _to_schema(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
         column = batch.column(field.name)
         if pa.types.is_floating(column.type) and pa.types.is_string(field.type):
             # Some drivers hand numerics over as floats; keep their shortest exact text.
-            column = pa.array([None if v is None else repr(v) for v in column.to_pylist()],
-                              pa.string())
+            column = pa.array(
+                [None if v is None else repr(v) for v in column.to_pylist()], pa.string()
+            )
         columns.append(column.cast(field.type))
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
@@ -89,8 +90,10 @@ def _adbc_batches(url: str, stmt: sa.Select, batch_rows: int) -> Iterator[pa.Rec
         connect = lambda: dbapi.connect(libpq)  # noqa: E731
         dialect = postgresql.dialect(paramstyle="numeric_dollar")
     compiled = stmt.compile(dialect=dialect)
-    params = [_bind(compiled.params[name], parsed.get_backend_name())
-              for name in compiled.positiontup or ()]
+    params = [
+        _bind(compiled.params[name], parsed.get_backend_name())
+        for name in compiled.positiontup or ()
+    ]
     with closing(connect()) as conn, closing(conn.cursor()) as cursor:
         cursor.adbc_statement.set_options(**_batch_option(parsed.get_backend_name(), batch_rows))
         cursor.execute(str(compiled), parameters=params or None)

@@ -19,16 +19,20 @@ def build(settings: Settings, day: date) -> dict:
     lake = Lake.from_settings(settings)
     spark = spark_session(settings, f"govlake-build-{day.isoformat()}")
     try:
-        return {table: _stage(spark, lake, table, contracts.get(source), day)
-                for table, source in STAGED.items()}
+        return {
+            table: _stage(spark, lake, table, contracts.get(source), day)
+            for table, source in STAGED.items()
+        }
     finally:
         spark.stop()
 
 
 def _stage(spark, lake: Lake, table: str, contract: contracts.Contract, day: date) -> int:
     def files(zone: str) -> list[tuple[str, list[str]]]:
-        return [(p.dt.isoformat(), lake.file_uris(p))
-                for p in lake.partitions(zone, contract.name, until=day)]
+        return [
+            (p.dt.isoformat(), lake.file_uris(p))
+            for p in lake.partitions(zone, contract.name, until=day)
+        ]
 
     clean = files("clean")
     if not clean:
@@ -39,6 +43,7 @@ def _stage(spark, lake: Lake, table: str, contract: contracts.Contract, day: dat
     rows.coalesce(1).write.mode("overwrite").parquet(lake.store.uri(run))
     (written,) = [k for k in lake.store.list(run + "/") if k.endswith(".parquet")]
     count = rows.count()
-    lake.commit(target, run, [{"key": written, "rows": count}], rows.columns,
-                {"sources": [contract.name]})
+    lake.commit(
+        target, run, [{"key": written, "rows": count}], rows.columns, {"sources": [contract.name]}
+    )
     return count

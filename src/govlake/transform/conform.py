@@ -19,7 +19,9 @@ from govlake.quality.split import FLAGS
 
 
 def latest_versions(
-    spark: SparkSession, contract: Contract, clean_files: list[tuple[str, list[str]]],
+    spark: SparkSession,
+    contract: Contract,
+    clean_files: list[tuple[str, list[str]]],
     quarantine_files: list[tuple[str, list[str]]],
 ) -> DataFrame:
     """Rows of the latest clean version per primary key, with flags joined to one string.
@@ -48,9 +50,8 @@ def latest_versions(
 
 def _read(spark: SparkSession, partitions: list[tuple[str, list[str]]]) -> DataFrame | None:
     frames = [
-        spark.read.parquet(*files).withColumn("_dt", F.lit(dt))
-        for dt, files in partitions
-        if files
+        spark.read.parquet(*files).withColumn("_dt", F.lit(dt)) for dt, files in partitions if files
     ]
-    return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames) \
-        if frames else None
+    return (
+        reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames) if frames else None
+    )

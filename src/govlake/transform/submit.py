@@ -27,12 +27,22 @@ def submit(settings: Settings, job: str, args: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="govlake-job-") as scratch:
         result_file = Path(scratch) / "result.json"
         command = [
-            str(spark_submit), "--master", settings.spark_master,
-            "--driver-memory", settings.spark_driver_memory,
-            str(script), *args, "--result-file", str(result_file),
+            str(spark_submit),
+            "--master",
+            settings.spark_master,
+            "--driver-memory",
+            settings.spark_driver_memory,
+            str(script),
+            *args,
+            "--result-file",
+            str(result_file),
         ]
-        env = {**os.environ, "PYSPARK_PYTHON": sys.executable,
-               "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+        env = {
+            **os.environ,
+            "PYSPARK_PYTHON": sys.executable,
+            "PYSPARK_DRIVER_PYTHON": sys.executable,
+            "SPARK_LOCAL_IP": "127.0.0.1",
+        }
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not result_file.exists():
             tail = "\n".join(done.stderr.strip().splitlines()[-15:])

@@ -1,0 +1,351 @@
+"""Bulk load into the warehouse (PostgreSQL or DuckDB) and atomic publish.
+
+The warehouse model belongs to the Alembic migrations in ``warehouse/migrations``; this module runs
+them (:func:`migrate`), replaces a table's whole content in one transaction (:func:`replace_table`:
+DuckDB scans the registered Arrow table, PostgreSQL takes ``COPY ... FROM STDIN``), and computes an
+order-independent content checksum that is the same for the same content in both engines
+(:func:`table_checksum`).
+
+Errors come out as :class:`~govlake.errors.WarehouseError` with one line to act on; URLs in them
+are shown with the password hidden, and driver messages are cut to their first line, because
+their details can quote row values (personal data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from govlake.config import PROJECT_DIR, redact_url
+from govlake.errors import WarehouseError
+
+MIGRATIONS_DIR = PROJECT_DIR / "warehouse" / "migrations"
+VERSION_SCHEMA = "ops"  # Alembic's version table lives here (created by the migrations' env.py)
+VERSION_TABLE = "alembic_version"
+COPY_BATCH_ROWS = 50_000
+CONNECT_TIMEOUT_S = 10
+
+
+# --- connections -----------------------------------------------------------------------------
+
+
+def _backend(url: str) -> str:
+    return make_url(url).get_backend_name()
+
+
+def _engine(url: str) -> sa.Engine:
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:  # its message quotes the whole URL, password included
+        raise WarehouseError(
+            f"invalid warehouse URL {redact_url(url)}: check GOVLAKE_WAREHOUSE_URL"
+        ) from None
+    connect_args: dict[str, int] = {}
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S  # fail fast, not after TCP's minutes
+    # NullPool: every connection is closed when done, so a DuckDB file is not left locked.
+    return sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args=connect_args)
+
+
+def _first_line(exc: BaseException, url: str) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    line = text.splitlines()[0] if text else type(orig).__name__
+    password = make_url(url).password
+    return line.replace(str(password), "***") if password else line
+
+
+@contextmanager
+def _connect(url: str) -> Iterator[sa.Connection]:
+    engine = _engine(url)
+    try:
+        try:
+            _make_duckdb_dir(engine.url)
+            conn = engine.connect()
+        except Exception as exc:  # any failure to connect is the same problem for the user
+            raise WarehouseError(_connect_message(url, exc)) from None
+        with conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _make_duckdb_dir(url: sa.URL) -> None:
+    if url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _connect_message(url: str, exc: BaseException) -> str:
+    where = redact_url(url)
+    reason = _first_line(exc, url)
+    if _backend(url) == "duckdb":
+        hint = "check GOVLAKE_WAREHOUSE_URL, and that no other process holds the file open"
+        return f"cannot open the warehouse at {where}: {reason}; {hint}"
+    hint = "is it running? (`make up`, or check GOVLAKE_WAREHOUSE_URL)"
+    return f"cannot connect to the warehouse at {where}: {reason}; {hint}"
+
+
+def _driver_errors(url: str) -> tuple[type[BaseException], ...]:
+    if _backend(url) == "duckdb":
+        import duckdb
+
+        return (sa.exc.DBAPIError, duckdb.Error)
+    import psycopg
+
+    return (sa.exc.DBAPIError, psycopg.Error)
+
+
+@contextmanager
+def _failing_as(url: str, doing: str) -> Iterator[None]:
+    """Turn a database error into a WarehouseError; not chained, as the driver's detail may
+    quote row values."""
+    try:
+        yield
+    except _driver_errors(url) as exc:
+        raise WarehouseError(
+            f"{doing} at {redact_url(url)} failed: {_first_line(exc, url)}"
+        ) from None
+
+
+# --- migrations ------------------------------------------------------------------------------
+
+
+def _alembic(conn: sa.Connection):  # -> alembic.config.Config
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    return config
+
+
+def _run_alembic(url: str, direction: str, revision: str, doing: str) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+
+    with _connect(url) as conn, _failing_as(url, doing):
+        try:
+            getattr(command, direction)(_alembic(conn), revision)
+        except CommandError as exc:  # e.g. an unknown revision
+            raise WarehouseError(f"{doing} at {redact_url(url)} failed: {exc}") from None
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade the warehouse at ``url`` to ``revision``; a no-op when it is there already."""
+    _run_alembic(url, "upgrade", revision, f"migrating the warehouse to {revision}")
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Downgrade the warehouse at ``url`` to ``revision`` (``base``: drop the whole model)."""
+    _run_alembic(url, "downgrade", revision, f"downgrading the warehouse to {revision}")
+
+
+def current_revision(url: str) -> str | None:
+    """The warehouse's Alembic revision, or None before the first migration."""
+    with _connect(url) as conn, _failing_as(url, "reading the warehouse revision"):
+        if not _columns(conn, VERSION_SCHEMA, VERSION_TABLE):
+            return None
+        version = sa.table(VERSION_TABLE, sa.column("version_num"), schema=VERSION_SCHEMA)
+        heads = conn.execute(sa.select(version.c.version_num)).scalars().all()
+    return ",".join(sorted(heads)) or None
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    data_type: str
+
+
+def _split(table: str) -> tuple[str, str]:
+    schema, _, name = table.rpartition(".")
+    if not schema or not name:
+        raise ValueError(f"table name {table!r} must be qualified by its schema, e.g. core.x")
+    return schema, name
+
+
+def _columns(conn: sa.Connection, schema: str, name: str) -> list[_Column]:
+    # information_schema, not SQLAlchemy's inspector: on duckdb-engine 0.17 with SQLAlchemy 2.1
+    # the PostgreSQL reflection query fails (DuckDB has no pg_catalog.pg_collation).
+    cols = sa.table(
+        "columns",
+        sa.column("table_schema"),
+        sa.column("table_name"),
+        sa.column("column_name"),
+        sa.column("data_type"),
+        sa.column("ordinal_position"),
+        schema="information_schema",
+    ).c
+    stmt = (
+        sa.select(cols.column_name, cols.data_type)
+        .where(cols.table_schema == schema, cols.table_name == name)
+        .order_by(cols.ordinal_position)
+    )
+    return [_Column(n, t) for n, t in conn.execute(stmt)]
+
+
+def _table_columns(conn: sa.Connection, url: str, table: str) -> list[_Column]:
+    columns = _columns(conn, *_split(table))
+    if not columns:
+        raise WarehouseError(
+            f"no table {table} in the warehouse at {redact_url(url)}: run the migrations first"
+        )
+    return columns
+
+
+def _table(table: str, names: list[str]) -> sa.TableClause:
+    schema, name = _split(table)
+    return sa.table(name, *(sa.column(n) for n in names), schema=schema)
+
+
+def row_count(url: str, table: str) -> int:
+    with _connect(url) as conn, _failing_as(url, f"counting {table}"):
+        _table_columns(conn, url, table)
+        return conn.execute(sa.select(sa.func.count()).select_from(_table(table, []))).scalar_one()
+
+
+# --- bulk load -------------------------------------------------------------------------------
+
+
+def replace_table(url: str, table: str, data: pa.Table) -> int:
+    """Replace the whole content of ``table`` with ``data`` in one transaction; return the rows
+    loaded. Readers see the old content or the new, never a mix or an empty table. Only the
+    columns the table has are loaded, matched by name; others in ``data`` are ignored."""
+    with _connect(url) as conn, _failing_as(url, f"loading {table}"), conn.begin():
+        existing = {c.name for c in _table_columns(conn, url, table)}
+        names = [n for n in data.column_names if n in existing]
+        if not names:
+            raise WarehouseError(f"loading {table}: the data has none of the table's columns")
+        data = _naive_timestamps(data.select(names))
+        target = _table(table, names)
+        # DELETE, not TRUNCATE: under MVCC, readers keep seeing the old rows until commit.
+        conn.execute(sa.delete(target))
+        if conn.dialect.name == "duckdb":
+            _insert_duckdb(conn, target, data)
+        else:
+            _copy_postgres(conn, target, data)
+    return data.num_rows
+
+
+def _naive_timestamps(data: pa.Table) -> pa.Table:
+    """Timestamp columns with a time zone become that zone's wall-clock time (the warehouse
+    keeps local times without zone), so both engines store the same value."""
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(data.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            data = data.set_column(i, field.name, pc.local_timestamp(data.column(i)))
+    return data
+
+
+def _insert_duckdb(conn: sa.Connection, target: sa.TableClause, data: pa.Table) -> None:
+    raw = conn.connection.driver_connection  # duckdb-engine's wrapper of the DuckDB connection
+    view = f"govlake_load_{uuid.uuid4().hex}"
+    raw.register(view, data)
+    try:
+        source = sa.table(view, *(sa.column(n) for n in data.column_names))
+        conn.execute(sa.insert(target).from_select(data.column_names, sa.select(*source.c)))
+    finally:
+        # After a failed INSERT the transaction is aborted and unregister would fail too, hiding
+        # the real error; the view is local to this connection, which is closed right after.
+        with suppress(Exception):
+            raw.unregister(view)
+
+
+def _copy_postgres(conn: sa.Connection, target: sa.TableClause, data: pa.Table) -> None:
+    import pyarrow.csv as pacsv
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, ENCODING 'UTF8')").format(
+        sql.Identifier(target.schema, target.name),
+        sql.SQL(", ").join(sql.Identifier(n) for n in data.column_names),
+    )
+    # Arrow's CSV writer quotes every string and leaves NULL unquoted and empty, which is how
+    # COPY's CSV format tells an empty string from NULL.
+    options = pacsv.WriteOptions(include_header=False)
+    raw = conn.connection.driver_connection  # the psycopg connection, in the open transaction
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for batch in data.to_batches(max_chunksize=COPY_BATCH_ROWS):
+            buffer = io.BytesIO()
+            pacsv.write_csv(batch, buffer, options)
+            copy.write(buffer.getbuffer())
+
+
+# --- checksums -------------------------------------------------------------------------------
+
+
+def table_checksum(url: str, table: str) -> str:
+    """An order-independent checksum of ``table``'s content, the same in PostgreSQL and DuckDB.
+
+    Each row becomes canonical text (columns by name; integers and fixed-scale decimals as
+    plain digits, dates ``YYYY-MM-DD``, timestamps ``YYYY-MM-DDTHH:MM:SS.ffffff`` without zone,
+    booleans ``true``/``false``, every value prefixed with ``:`` and NULL as the empty string,
+    joined by U+001F); the md5 hashes of the rows are sorted and hashed together with the
+    column names and row count.
+    """
+    with _connect(url) as conn, _failing_as(url, f"checksumming {table}"):
+        columns = sorted(_table_columns(conn, url, table), key=lambda c: c.name)
+        target = _table(table, [c.name for c in columns])
+        parts = [_canonical(conn.dialect.name, target.c[c.name], c, table) for c in columns]
+        line = parts[0]
+        for part in parts[1:]:
+            line = line + _const("\x1f") + part
+        rows = sa.select(sa.func.md5(line).label("h")).select_from(target).subquery("rows")
+        hashes = sa.func.string_agg(rows.c.h, _const("")).aggregate_order_by(rows.c.h)
+        digest = sa.func.md5(sa.func.coalesce(hashes, _const("")))
+        db_digest, count = conn.execute(sa.select(digest, sa.func.count()).select_from(rows)).one()
+    header = ",".join(c.name for c in columns)
+    return hashlib.sha256(f"{header}\n{count}\n{db_digest}".encode()).hexdigest()
+
+
+def _const(text: str) -> sa.ColumnElement[str]:
+    return sa.literal(text, sa.Text, literal_execute=True)
+
+
+_INTEGER_TYPES = {
+    "smallint",
+    "integer",
+    "bigint",
+    "tinyint",
+    "hugeint",
+    "usmallint",
+    "uinteger",
+    "ubigint",
+    "utinyint",
+}
+_TEXT_TYPES = {"character varying", "varchar", "text"}
+
+
+def _canonical(engine: str, col: sa.ColumnClause, column: _Column, table: str) -> sa.ColumnElement:
+    kind = column.data_type.lower()
+    if kind in _INTEGER_TYPES or kind.startswith(("numeric", "decimal")) or kind == "boolean":
+        text = sa.cast(col, sa.Text)  # fixed-scale decimals print all their digits in both
+    elif kind in _TEXT_TYPES:
+        text = col
+    elif kind == "date":
+        text = _format_time(engine, col, "YYYY-MM-DD", "%Y-%m-%d")
+    elif kind in ("timestamp", "timestamp without time zone"):
+        text = _format_time(engine, col, 'YYYY-MM-DD"T"HH24:MI:SS.US', "%Y-%m-%dT%H:%M:%S.%f")
+    else:
+        raise WarehouseError(
+            f"checksumming {table}: column {column.name} has type {column.data_type}, which has "
+            "no canonical text form yet (extend govlake.load._canonical)"
+        )
+    return sa.func.coalesce(_const(":") + text, _const(""))
+
+
+def _format_time(engine: str, col: sa.ColumnClause, pg_format: str, duckdb_format: str):
+    if engine == "duckdb":
+        return sa.func.strftime(col, _const(duckdb_format))
+    return sa.func.to_char(col, _const(pg_format))

@@ -1,0 +1,47 @@
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from govlake.config import Profile, Settings, redact_url
+
+
+def test_embedded_defaults_are_local(tmp_path):
+    settings = Settings(var_dir=tmp_path, _env_file=None)
+    assert settings.profile is Profile.embedded
+    assert settings.lake_dir == tmp_path / "lake"
+    assert settings.warehouse_url.get_secret_value().startswith("duckdb:///")
+    assert settings.source_url("credit").startswith("sqlite:///")
+    assert not settings.uses_s3
+
+
+def test_environment_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv("GOVLAKE_SOURCE_URLS__CREDIT", "postgresql://u:pw@h/db")
+    monkeypatch.setenv("GOVLAKE_EXTRACT_LOOKBACK_HOURS", "6")
+    settings = Settings(var_dir=tmp_path, _env_file=None)
+    assert settings.source_url("credit") == "postgresql://u:pw@h/db"
+    assert settings.extract_lookback_hours == 6
+
+
+def test_production_requires_every_secret(monkeypatch):
+    monkeypatch.setenv("GOVLAKE_PROFILE", "production")
+    with pytest.raises(ValidationError, match="GOVLAKE_S3_SECRET_KEY"):
+        Settings(_env_file=None)
+
+
+def test_redaction_hides_secrets_and_url_passwords(tmp_path):
+    settings = Settings(
+        var_dir=tmp_path,
+        _env_file=None,
+        s3_endpoint="127.0.0.1:1",
+        s3_access_key=SecretStr("AKIDEXAMPLE"),
+        s3_secret_key=SecretStr("s3-secret-value"),
+        warehouse_url=SecretStr("postgresql+psycopg://govlake:pg-secret-value@127.0.0.1:5/g"),
+        source_urls={"credit": SecretStr("postgresql://u:src-secret-value@h/db")},
+    )
+    shown = repr(settings.redacted())
+    for secret in ("AKIDEXAMPLE", "s3-secret-value", "pg-secret-value", "src-secret-value"):
+        assert secret not in shown
+    assert "postgresql+psycopg://govlake:***@127.0.0.1:5/g" in shown
+
+
+def test_redact_url_without_password():
+    assert redact_url("sqlite:////tmp/x.sqlite") == "sqlite:////tmp/x.sqlite"

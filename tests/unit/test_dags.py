@@ -1,0 +1,60 @@
+"""A session-wide DagBag check, after mozilla/telemetry-airflow and Airflow's own example tests."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from govlake.config import PROJECT_DIR
+from govlake.contracts import CONTRACTS
+
+
+@pytest.fixture(scope="session")
+def parsed(tmp_path_factory) -> dict:
+    home = tmp_path_factory.mktemp("airflow-home")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
+    }
+    probe = Path(__file__).with_name("dagbag_probe.py")
+    done = subprocess.run(
+        [sys.executable, str(probe), str(PROJECT_DIR / "dags")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_no_import_errors(parsed):
+    assert parsed["import_errors"] == {}
+
+
+def test_expected_dags_exist(parsed):
+    systems = {c.system for c in CONTRACTS.values()}
+    assert set(parsed["dags"]) == {f"extract_{s}" for s in systems} | {"build_warehouse"}
+    assert parsed["dags"]["extract_credit"]["tasks"] == [
+        "enterprise_register.extract",
+        "enterprise_register.validate",
+    ]
+
+
+def test_every_dag_has_owner_tags_retries_timeouts_and_a_daily_interval(parsed):
+    for dag_id, dag in parsed["dags"].items():
+        assert dag["owner"] == "data-engineering", dag_id
+        assert "govlake" in dag["tags"], dag_id
+        assert all(r >= 1 for r in dag["retries"]), dag_id
+        assert all(dag["timeouts"]), dag_id
+        assert dag["timetable"] == "CronDataIntervalTimetable", dag_id
+
+
+def test_parsing_is_cheap(parsed):
+    assert parsed["queries"] == []
+    assert parsed["connection_lookups"] == []
+    assert parsed["heavy_modules"] == []

@@ -1,0 +1,60 @@
+from datetime import date
+
+import pyarrow as pa
+import pytest
+
+from govlake.errors import LakeError
+from govlake.lake import MANIFEST, Lake, LocalStore, Partition
+
+SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string())])
+PART = Partition("raw", "credit.enterprise_register", date(2026, 11, 23))
+
+
+def _write(lake: Lake, ids: list[int], partition: Partition = PART) -> dict:
+    with lake.write(partition, SCHEMA, {"mode": "test"}) as writer:
+        for i in ids:
+            writer.write(pa.table({"id": [i], "name": [f"n{i}"]}, schema=SCHEMA))
+    return lake.read_manifest(partition)
+
+
+def test_partition_layout():
+    assert PART.prefix == "raw/credit/enterprise_register/dt=2026-11-23"
+
+
+def test_write_then_read_round_trip(tmp_path):
+    lake = Lake(LocalStore(tmp_path))
+    manifest = _write(lake, [1, 2, 3])
+    assert manifest["rows"] == 3 and manifest["mode"] == "test"
+    assert lake.read_table(PART).column("id").to_pylist() == [1, 2, 3]
+
+
+def test_rewrite_replaces_the_whole_partition_and_removes_old_files(tmp_path):
+    lake = Lake(LocalStore(tmp_path))
+    first = _write(lake, [1, 2, 3])
+    second = _write(lake, [9])
+    assert lake.read_table(PART).column("id").to_pylist() == [9]
+    keys = lake.store.list(PART.prefix + "/")
+    assert sorted(keys) == sorted([f"{PART.prefix}/{MANIFEST}", second["files"][0]["key"]])
+    assert first["files"][0]["key"] not in keys
+
+
+def test_failed_write_leaves_the_previous_partition(tmp_path):
+    lake = Lake(LocalStore(tmp_path))
+    _write(lake, [1, 2])
+    with pytest.raises(RuntimeError), lake.write(PART, SCHEMA) as writer:
+        writer.write(pa.table({"id": [7], "name": ["x"]}, schema=SCHEMA))
+        raise RuntimeError("source went away")
+    assert lake.read_table(PART).column("id").to_pylist() == [1, 2]
+
+
+def test_partitions_are_listed_in_date_order_up_to_a_day(tmp_path):
+    lake = Lake(LocalStore(tmp_path))
+    for day in (date(2026, 11, 23), date(2026, 11, 21), date(2026, 11, 22)):
+        _write(lake, [1], Partition("raw", PART.dataset, day))
+    found = lake.partitions("raw", PART.dataset, until=date(2026, 11, 22))
+    assert [p.dt.day for p in found] == [21, 22]
+
+
+def test_missing_partition_is_a_clear_error(tmp_path):
+    with pytest.raises(LakeError, match="has not been written"):
+        Lake(LocalStore(tmp_path)).read_table(PART)
