@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -34,6 +35,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "SPARK_LOCAL_IP": "127.0.0.1",
         "GOVLAKE_VAR_DIR": str(settings.var_dir),
         "GOVLAKE_PROFILE": settings.profile.value,
+        "GOVLAKE_DAG__TASK_RETRIES": str(settings.dag.task_retries),
     }
 
 
@@ -48,10 +50,15 @@ def airflow(settings: Settings, *args: str, log: Path | None = None) -> str:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(output)
     if done.returncode != 0:
-        tail = "\n".join(output.strip().splitlines()[-20:])
         where = f" (full log: {log})" if log else ""
-        raise AirflowRunError(f"`airflow {' '.join(args)}` failed{where}:\n{tail}")
+        raise AirflowRunError(f"`airflow {' '.join(args[:3])}` failed: {_reason(output)}{where}")
     return output
+
+
+def _reason(output: str) -> str:
+    """The last exception message in Airflow's output: the task's own error, not the traceback."""
+    errors = re.findall(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception)): (.+)$", output, re.MULTILINE)
+    return f"{errors[-1][0]}: {errors[-1][1]}" if errors else output.strip().splitlines()[-1]
 
 
 def migrate_metadata(settings: Settings) -> None:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from govlake.config import get_settings
+from govlake.config import DagSettings, get_settings
 from govlake.errors import GovlakeError
 
 app = typer.Typer(
@@ -104,7 +104,8 @@ def run(
     """Seed the simulated sources, run the DAGs for one day with Airflow, print a summary."""
     from govlake import pipeline
 
-    settings = get_settings()
+    # A demo run fails fast instead of waiting out retry back-offs.
+    settings = get_settings().model_copy(update={"dag": DagSettings(task_retries=0)})
     run_on = date.fromisoformat(day) if day else _yesterday()
     with console.status("seeding the simulated department systems") as status:
         pipeline.seed_sources(settings, run_on, rows)
@@ -148,11 +149,11 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except GovlakeError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
+        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except ValidationError as exc:
         problems = "; ".join(e["msg"] for e in exc.errors())
-        console.print(f"[red]settings error:[/] {problems}", highlight=False)
+        console.print(f"[red]settings error:[/] {problems}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except click.ClickException as exc:
         exc.show()

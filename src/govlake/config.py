@@ -32,6 +32,15 @@ class Profile(StrEnum):
     production = "production"
 
 
+class DagSettings(BaseSettings):
+    """What DAG files read while Airflow parses them: no secrets, nothing that can fail to validate
+    on a DAG processor that lacks the workers' credentials (``GOVLAKE_DAG__*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVLAKE_DAG__", extra="ignore")
+
+    task_retries: int = 2  # `govlake run` sets 0 to fail fast
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOVLAKE_", env_file=".env", env_nested_delimiter="__", extra="ignore"
@@ -58,6 +67,8 @@ class Settings(BaseSettings):
     # Extraction.
     extract_lookback_hours: int = 24
     extract_batch_rows: int = 50_000
+
+    dag: DagSettings = Field(default_factory=lambda: DagSettings())
 
     # Spark.
     spark_master: str = "local[2]"

@@ -4,9 +4,15 @@
 class GovlakeError(Exception):
     """An error whose message says what went wrong and what to do about it."""
 
+    retryable = True  # False where trying again cannot help (e.g. rejected credentials)
+
 
 class LakeError(GovlakeError):
     pass
+
+
+class CredentialsError(LakeError):
+    retryable = False
 
 
 class WarehouseError(GovlakeError):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from govlake.config import Settings
-from govlake.errors import LakeError
+from govlake.errors import CredentialsError, LakeError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -112,7 +112,7 @@ class S3Store:
             yield
         except S3Error as exc:
             if exc.code in {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"}:
-                raise LakeError(
+                raise CredentialsError(
                     f"S3 at {self.endpoint} rejected the credentials ({exc.code}): "
                     "check GOVLAKE_S3_ACCESS_KEY and GOVLAKE_S3_SECRET_KEY"
                 ) from None

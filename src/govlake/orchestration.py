@@ -12,17 +12,36 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from govlake import contracts
+from govlake.config import DagSettings, get_settings
 
 LOCAL_TZ = "Asia/Shanghai"
 START = pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ)
-DEFAULT_ARGS = {
-    "owner": "data-engineering",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=15),
-    "execution_timeout": timedelta(minutes=30),
-}
+
+
+def default_args() -> dict:
+    return {
+        "owner": "data-engineering",
+        "retries": DagSettings().task_retries,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=15),
+        "execution_timeout": timedelta(minutes=30),
+    }
+
+
+def run_step(name: str, *args: object, **kwargs: object) -> dict:
+    """Call ``govlake.steps.<name>(settings, ...)``; an error retrying cannot fix fails at once."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from govlake import steps
+    from govlake.errors import GovlakeError
+
+    try:
+        return getattr(steps, name)(get_settings(), *args, **kwargs)
+    except GovlakeError as exc:
+        if exc.retryable:
+            raise
+        raise AirflowFailException(str(exc)) from None
 
 
 def daily() -> CronDataIntervalTimetable:
@@ -49,7 +68,7 @@ def extract_dag(system: str) -> DAG:
         start_date=START,
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=default_args(),
         tags=["govlake", "extract", f"system:{system}"],
         params={
             "full": Param(
@@ -68,11 +87,8 @@ def extract_dag(system: str) -> DAG:
 def _extract_task(dataset: str):
     @task(task_id="extract", outlets=[asset("raw", dataset)])
     def extract() -> dict:
-        from govlake import steps
-        from govlake.config import get_settings
-
         full = bool(get_current_context()["params"]["full"])
-        return steps.extract(get_settings(), dataset, run_day(), full=full)
+        return run_step("extract", dataset, run_day(), full=full)
 
     return extract()
 
@@ -80,10 +96,7 @@ def _extract_task(dataset: str):
 def _validate_task(dataset: str):
     @task(task_id="validate", outlets=[asset("clean", dataset), asset("quarantine", dataset)])
     def validate() -> dict:
-        from govlake import steps
-        from govlake.config import get_settings
-
-        return steps.validate(get_settings(), dataset, run_day())
+        return run_step("validate", dataset, run_day())
 
     return validate()
 
@@ -97,30 +110,21 @@ def build_dag() -> DAG:
         start_date=START,
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=default_args(),
         tags=["govlake", "warehouse"],
     ) as dag:
 
         @task
         def migrate() -> dict:
-            from govlake import steps
-            from govlake.config import get_settings
-
-            return steps.migrate(get_settings())
+            return run_step("migrate")
 
         @task
         def transform() -> dict:
-            from govlake import steps
-            from govlake.config import get_settings
-
-            return steps.transform(get_settings(), run_day())
+            return run_step("transform", run_day())
 
         @task(outlets=[Asset(name="warehouse.core", uri="govlake://warehouse/core")])
         def load() -> dict:
-            from govlake import steps
-            from govlake.config import get_settings
-
-            return steps.load_warehouse(get_settings(), run_day())
+            return run_step("load_warehouse", run_day())
 
         migrate() >> transform() >> load()
     return dag

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from govlake import load, pipeline
-from govlake.config import Settings
+from govlake.config import DagSettings, Settings
 from govlake.contracts import get
 from govlake.simulator.credit import enterprise_register
 from govlake.simulator.database import replace_table
@@ -28,7 +28,9 @@ DAY2 = DAY + timedelta(days=1)
 
 def _settings(var_dir) -> Settings:
     (var_dir / "sources").mkdir(parents=True, exist_ok=True)
-    return Settings(profile="embedded", var_dir=var_dir, _env_file=None)
+    return Settings(
+        profile="embedded", var_dir=var_dir, dag=DagSettings(task_retries=0), _env_file=None
+    )
 
 
 def _warehouse(settings: Settings) -> dict[int, dict]:
