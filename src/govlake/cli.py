@@ -11,6 +11,7 @@ import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from govlake.config import DagSettings, get_settings
@@ -134,14 +135,21 @@ def _print_summary(summary: dict) -> None:
         )
     console.print(table)
     for t in summary["tables"]:
-        for rule, rows in t.get("rule_failures", {}).items():
-            console.print(f"failed check {t['dataset']} {rule}: {rows} rows")
+        for rule, rows in t.get("quarantined_by", {}).items():
+            say(f"failed check {rule} on {t['dataset']}: {rows} rows quarantined")
+        for rule, rows in t.get("flagged_by", {}).items():
+            say(f"flag {rule} on {t['dataset']}: {rows} rows loaded with the flag")
     for name, count in summary["warehouse"].items():
-        console.print(f"loaded [bold]{count}[/] rows into {name}")
-    console.print(f"warehouse: {summary['warehouse_url']}")
-    console.print(f"lake: {summary['lake']}")
-    console.print(f"Airflow run logs: {summary['airflow_logs']}")
-    console.print("Data Docs: not built yet (the data-quality issue adds them)")
+        say(f"loaded [bold]{count}[/] rows into {name}")
+    say(f"warehouse: {summary['warehouse_url']}")
+    say(f"lake: {summary['lake']}")
+    say(f"Airflow run logs: {summary['airflow_logs']}")
+    say("Data Docs: not built yet (the data-quality issue adds them)")
+
+
+def say(text: str) -> None:
+    """One line, never wrapped (paths and URLs stay copyable)."""
+    console.print(text, soft_wrap=True, highlight=False)
 
 
 def main() -> None:
@@ -149,11 +157,11 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except GovlakeError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        say(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(1)
     except ValidationError as exc:
         problems = "; ".join(e["msg"] for e in exc.errors())
-        console.print(f"[red]settings error:[/] {problems}", highlight=False, soft_wrap=True)
+        say(f"[red]settings error:[/] {escape(problems)}")
         sys.exit(2)
     except click.ClickException as exc:
         exc.show()

@@ -43,8 +43,9 @@ def test_split_matches_the_simulators_ground_truth(register_rows):
     assert result.clean.num_rows + result.quarantine.num_rows == len(rows)
     assert result.clean.schema.field("established_on").type == pa.date32()
     summary = result.summary
+    assert summary["flagged_by"] == {"uscc_org_code": len(truth.flags)}
     assert summary["quarantined_rows"] == len(truth.quarantine)
-    assert summary["rule_failures"]["uscc_valid"] == sum(
+    assert summary["quarantined_by"]["uscc_valid"] == sum(
         "uscc_valid" in rules for rules in truth.quarantine.values()
     )
 

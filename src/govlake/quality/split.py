@@ -29,7 +29,8 @@ REASONS, FLAGS = "dq_reasons", "dq_flags"
 class SplitResult:
     clean: pa.Table
     quarantine: pa.Table
-    rule_failures: Counter[str] = field(default_factory=Counter)  # rows failing each rule
+    quarantined_by: Counter[str] = field(default_factory=Counter)  # rows held back per rule
+    flagged_by: Counter[str] = field(default_factory=Counter)  # rows loaded with a flag per rule
     normalised: Counter[str] = field(default_factory=Counter)  # values changed, column:rule
 
     @property
@@ -39,7 +40,8 @@ class SplitResult:
             "clean_rows": self.clean.num_rows,
             "quarantined_rows": self.quarantine.num_rows,
             "flagged_rows": sum(1 for f in self.clean.column(FLAGS).to_pylist() if f),
-            "rule_failures": dict(sorted(self.rule_failures.items())),
+            "quarantined_by": dict(sorted(self.quarantined_by.items())),
+            "flagged_by": dict(sorted(self.flagged_by.items())),
             "normalised_values": dict(sorted(self.normalised.items())),
         }
 
@@ -69,7 +71,8 @@ def validate_and_split(raw: pa.Table, contract: Contract, expectations_dir: Path
     result = SplitResult(
         clean=_to_arrow(clean, clean_schema(contract)),
         quarantine=_to_arrow(quarantine, quarantine_schema(contract)),
-        rule_failures=Counter({rule: len(rows) for (rule, _), rows in failures.items()}),
+        quarantined_by=Counter({r: len(rows) for (r, o), rows in failures.items() if o != FLAG}),
+        flagged_by=Counter({r: len(rows) for (r, o), rows in failures.items() if o == FLAG}),
         normalised=normalised,
     )
     if result.clean.num_rows + result.quarantine.num_rows != raw.num_rows:  # nothing lost
