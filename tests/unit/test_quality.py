@@ -73,3 +73,12 @@ def test_duplicate_primary_keys_are_both_quarantined(register_rows):
     result = validate_and_split(_raw(twice), REGISTER, EXPECTATIONS)
     assert result.clean.num_rows == 0
     assert [r[REASONS] for r in result.quarantine.to_pylist()] == [["enterprise_id_unique"]] * 2
+
+
+def test_numeric_text_becomes_a_fixed_scale_decimal_rounded_half_away_from_zero():
+    from decimal import Decimal
+
+    from govlake.quality.split import _decimal
+
+    out = _decimal(pa.array(["1.23455", "-0.00005", "7", None]), pa.decimal128(20, 4))
+    assert out.to_pylist() == [Decimal("1.2346"), Decimal("-0.0001"), Decimal("7.0000"), None]

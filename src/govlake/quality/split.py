@@ -12,11 +12,11 @@ import logging
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from govlake.contracts import Contract
 from govlake.quality.normalise import normalise
@@ -116,9 +116,8 @@ def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     for target in schema:
         values = frame[target.name]
         if pa.types.is_decimal(target.type):
-            columns[target.name] = pa.array(
-                [None if pd.isna(v) else _decimal(v, target.type.scale) for v in values],
-                target.type,
+            columns[target.name] = _decimal(
+                pa.array(values, pa.string(), from_pandas=True), target.type
             )
         elif pa.types.is_date(target.type) and values.dtype == object:
             columns[target.name] = pa.array(
@@ -131,5 +130,8 @@ def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def _decimal(text: str, scale: int) -> Decimal:
-    return Decimal(str(text)).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+def _decimal(text: pa.Array, target: pa.Decimal128Type) -> pa.Array:
+    """Validated numeric text to a fixed-scale decimal, rounding half away from zero."""
+    wide = text.cast(pa.decimal128(38, 12))
+    rounded = pc.round(wide, ndigits=target.scale, round_mode="half_towards_infinity")
+    return rounded.cast(target)

@@ -65,11 +65,7 @@ def _to_schema(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     columns = []
     for field in schema:
         column = batch.column(field.name)
-        if pa.types.is_floating(column.type) and pa.types.is_string(field.type):
-            # Some drivers hand numerics over as floats; keep their shortest exact text.
-            column = pa.array(
-                [None if v is None else repr(v) for v in column.to_pylist()], pa.string()
-            )
+        # Drivers that hand numerics over as floats get their shortest round-trip text.
         columns.append(column.cast(field.type))
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
