@@ -8,7 +8,10 @@ whose region code was not yet valid in the birth year, which real numbers keep f
 from __future__ import annotations
 
 import re
+from datetime import date
+from functools import lru_cache
 
+from stdnum.cn import ric as _ric
 from stdnum.cn import uscc as _uscc
 
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
@@ -42,3 +45,34 @@ def uscc_org_code_consistent(code: str) -> bool:
     """Position 17 is the org-code check of positions 9-16. Only warned on: a few codes deviate."""
     body = code[8:16]
     return body.isalnum() and org_code_check_char(body) == code[16]
+
+
+def id_number_check_char(first17: str) -> str:
+    """Position 18 of a 公民身份号码 (GB 11643, ISO 7064 MOD 11-2)."""
+    return _ric.calc_check_digit(first17 + "0")
+
+
+def id_region_ever_existed(code6: str) -> bool:
+    """The address code exists or existed in GB/T 2260 at any time (python-stdnum's history)."""
+    return any("county" in props for _, props in _locations().info(code6))
+
+
+def is_valid_id_number(number: str, today: date | None = None) -> bool:
+    """18 characters, MOD 11-2 checksum, a real birth date not in the future, and an address code
+    that exists or existed (not necessarily in the birth year: numbers keep their old codes)."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    if id_number_check_char(number[:17]) != number[17]:
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return born <= (today or date.today()) and id_region_ever_existed(number[:6])
+
+
+@lru_cache(maxsize=1)
+def _locations():
+    from stdnum import numdb
+
+    return numdb.get("cn/loc")

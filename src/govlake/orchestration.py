@@ -59,6 +59,12 @@ def asset(zone: str, dataset: str) -> Asset:
     return Asset(name=f"{zone}.{dataset}", uri=f"govlake://lake/{zone}/{system}/{table}")
 
 
+def extract_dags() -> dict[str, DAG]:
+    """``extract_<system>`` for every system with a SQL source table under contract."""
+    systems = sorted({c.system for c in contracts.CONTRACTS.values() if c.channel == "sql"})
+    return {f"extract_{system}": extract_dag(system) for system in systems}
+
+
 def extract_dag(system: str) -> DAG:
     """``extract_<system>``: per source table, extract to raw/, then validate into clean/."""
     with DAG(
@@ -79,6 +85,8 @@ def extract_dag(system: str) -> DAG:
         },
     ) as dag:
         for contract in contracts.for_system(system):
+            if contract.channel != "sql":
+                continue  # exchange files get their sensor and reader with the extraction issue
             with TaskGroup(group_id=contract.table):
                 _extract_task(contract.name) >> _validate_task(contract.name)
     return dag

@@ -36,13 +36,13 @@ def test_no_import_errors(parsed):
     assert parsed["import_errors"] == {}
 
 
-def test_expected_dags_exist(parsed):
-    systems = {c.system for c in CONTRACTS.values()}
-    assert set(parsed["dags"]) == {f"extract_{s}" for s in systems} | {"build_warehouse"}
-    assert parsed["dags"]["extract_credit"]["tasks"] == [
-        "enterprise_register.extract",
-        "enterprise_register.validate",
-    ]
+def test_one_extract_dag_per_system_with_a_task_pair_per_sql_table(parsed):
+    sql = [c for c in CONTRACTS.values() if c.channel == "sql"]
+    assert set(parsed["dags"]) == {f"extract_{c.system}" for c in sql} | {"build_warehouse"}
+    for system in {c.system for c in sql}:
+        tables = [c.table for c in sql if c.system == system]
+        assert parsed["dags"][f"extract_{system}"]["tasks"] == sorted(
+            f"{t}.{step}" for t in tables for step in ("extract", "validate"))
 
 
 def test_every_dag_has_owner_tags_retries_timeouts_and_a_daily_interval(parsed):

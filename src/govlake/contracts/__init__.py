@@ -1,9 +1,9 @@
 """The registry of source-table contracts. Adding a source table is adding one entry here."""
 
-from govlake.contracts.credit import ENTERPRISE_REGISTER
+from govlake.contracts import credit
 from govlake.contracts.model import Column, Contract
 
-CONTRACTS: dict[str, Contract] = {c.name: c for c in (ENTERPRISE_REGISTER,)}
+CONTRACTS: dict[str, Contract] = {c.name: c for c in (*credit.CONTRACTS,)}
 
 
 def get(name: str) -> Contract:

@@ -53,6 +53,7 @@ class Contract:
     business_date: str  # the date the record is about (for partitioning facts, not extraction)
     daily_volume: tuple[int, int]  # expected changed rows per day at city scale (min, max)
     description: str = ""
+    channel: Literal["sql", "exchange"] = "sql"  # a database table, or files dropped daily
     _by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,170 @@
+"""The defect injector: known faults, each with the outcome the pipeline owes it.
+
+Outcomes: ``quarantine`` (the row cannot be trusted), ``normalise`` (fixable; the fix is recorded),
+``flag`` (a true but suspicious fact: loaded and counted), ``inert`` (hostile-looking but valid
+text that must load unchanged). A row gets at most one defect, so its expected outcome is
+unambiguous; every injected defect goes into the manifest with its key and outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+QUARANTINE, NORMALISE, FLAG, INERT = "quarantine", "normalise", "flag", "inert"
+Mutation = Callable[..., None]  # (frame, rows, column, rng, spare): spare = rows left untouched
+
+
+@dataclass(frozen=True)
+class DefectKind:
+    name: str
+    outcome: str
+    mutate: Mutation  # changes frame.loc[rows, column] in place
+
+
+@dataclass(frozen=True)
+class Target:
+    """A defect kind applied to one column of a table (``column`` may name a related column)."""
+
+    kind: str
+    column: str
+    weight: float = 1.0
+
+
+def _set(value):
+    def mutate(frame, rows, column, rng, **_):
+        frame.loc[rows, column] = value
+    return mutate
+
+
+def _bad_checksum(frame, rows, column, rng, **_):
+    codes = frame.loc[rows, column].astype(str)
+    last = codes.str[-1]
+    frame.loc[rows, column] = codes.str[:-1] + np.where(last == "0", "1", "0")
+
+
+def _impossible_birth_date(frame, rows, column, rng, **_):
+    from govlake.identifiers import id_number_check_char
+
+    first17 = frame.loc[rows, column].astype(str).str[:10] + "0230" + \
+        frame.loc[rows, column].astype(str).str[14:17]
+    frame.loc[rows, column] = [f + id_number_check_char(f) for f in first17]
+
+
+def _future(frame, rows, column, rng, **_):
+    frame.loc[rows, column] = _as_like(frame[column], date.today() + timedelta(days=400))
+
+
+def _as_like(series: pd.Series, day: date):
+    return day.isoformat() if series.dtype == object else pd.Timestamp(day)
+
+
+def _too_long(frame, rows, column, rng, **_):
+    frame.loc[rows, column] = frame.loc[rows, column].astype(str) + "（" + "超长文本" * 60 + "）"
+
+
+def _lower(frame, rows, column, rng, **_):
+    frame.loc[rows, column] = frame.loc[rows, column].str.lower()
+
+
+def _fullwidth(frame, rows, column, rng, **_):
+    table = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
+    frame.loc[rows, column] = frame.loc[rows, column].str.translate(table)
+
+
+def _padded(frame, rows, column, rng, **_):
+    frame.loc[rows, column] = " " + frame.loc[rows, column] + "  "
+
+
+def _mixed_date(frame, rows, column, rng, **_):
+    iso = frame.loc[rows, column].astype(str)
+    y, m, d = iso.str[:4], iso.str[5:7].str.lstrip("0"), iso.str[8:10].str.lstrip("0")
+    styles = rng.integers(0, 3, len(rows))
+    frame.loc[rows, column] = np.select(
+        [styles == 0, styles == 1], [y + "/" + m + "/" + d, y + iso.str[5:7] + iso.str[8:10]],
+        y + "年" + m + "月" + d + "日")
+
+
+def _control_chars(frame, rows, column, rng, **_):
+    marks = rng.choice(np.array(["\u202e", "\x00", "\u200b", "\x07"]), len(rows))
+    text = frame.loc[rows, column].astype(str)
+    frame.loc[rows, column] = text.str[:2] + marks + text.str[2:]
+
+
+_HOSTILE = np.array(["'; DROP TABLE enterprise_register; --", "<script>alert('x')</script>",
+                     "1 OR 1=1", "<b onmouseover=\"x()\">粗体</b>", "Robert'); --"])
+_RARE = np.array(["𠀾𡃁", "𪚥", "😀", "🏭", "𬌗"])  # outside the BMP
+
+
+def _hostile(frame, rows, column, rng, **_):
+    frame.loc[rows, column] = frame.loc[rows, column].astype(str) + rng.choice(_HOSTILE, len(rows))
+
+
+def _rare(frame, rows, column, rng, **_):
+    frame.loc[rows, column] = frame.loc[rows, column].astype(str) + rng.choice(_RARE, len(rows))
+
+
+def _borrow_business_key(frame, rows, column, rng, spare, **_):
+    """The business key of an untouched earlier row under a later primary key (a decision
+    entered twice): the earlier row is the one that stays (smallest primary key wins)."""
+    earlier = np.searchsorted(spare, rows) - 1  # frames are in primary-key order
+    donors = spare[np.maximum(earlier, 0)]
+    frame.loc[rows, column] = np.where(earlier >= 0, frame.loc[donors, column].to_numpy(),
+                                       frame.loc[rows, column].to_numpy())
+
+
+KINDS = {k.name: k for k in (
+    DefectKind("bad_uscc_checksum", QUARANTINE, _bad_checksum),
+    DefectKind("bad_id_checksum", QUARANTINE, _bad_checksum),
+    DefectKind("impossible_birth_date", QUARANTINE, _impossible_birth_date),
+    DefectKind("future_date", QUARANTINE, _future),
+    DefectKind("required_null", QUARANTINE, _set(None)),
+    DefectKind("too_long", QUARANTINE, _too_long),
+    DefectKind("unknown_region", QUARANTINE, _set("379999")),
+    DefectKind("orphan_reference", QUARANTINE, _set(999_999_999)),
+    DefectKind("duplicate_business_key", QUARANTINE, _borrow_business_key),
+    DefectKind("lower_case_code", NORMALISE, _lower),
+    DefectKind("fullwidth_code", NORMALISE, _fullwidth),
+    DefectKind("padded_code", NORMALISE, _padded),
+    DefectKind("mixed_date_format", NORMALISE, _mixed_date),
+    DefectKind("control_characters", NORMALISE, _control_chars),
+    DefectKind("hostile_text", INERT, _hostile),
+    DefectKind("rare_characters", INERT, _rare),
+)}
+
+
+def register(kind: DefectKind) -> DefectKind:
+    """Add a system-specific kind (e.g. a flag rule) to the catalogue."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+def inject(
+    frame: pd.DataFrame, targets: list[Target], rate: float, rng: np.random.Generator,
+    key: str,
+) -> pd.DataFrame:
+    """Mutate about ``rate`` of the rows of ``frame`` in place; return the defect manifest rows
+    (key, kind, column, outcome). Every target gets at least one row when there are rows."""
+    if frame.empty or not targets or rate <= 0:
+        return pd.DataFrame(columns=["key", "kind", "column", "outcome"])
+    weights = np.array([t.weight for t in targets], dtype=float)
+    budget = max(len(targets), round(rate * len(frame)))
+    counts = np.maximum(1, np.floor(budget * weights / weights.sum()).astype(int))
+    chosen = rng.permutation(frame.index.to_numpy())[: counts.sum()]
+    spare = np.setdiff1d(frame.index.to_numpy(), chosen)
+    manifest, start = [], 0
+    for target, count in zip(targets, counts, strict=True):
+        rows = chosen[start:start + count]
+        start += count
+        if len(rows) == 0:
+            continue
+        KINDS[target.kind].mutate(frame, rows, target.column, rng, spare=spare)
+        manifest.append(pd.DataFrame({
+            "key": frame.loc[rows, key].to_numpy(), "kind": target.kind,
+            "column": target.column, "outcome": KINDS[target.kind].outcome,
+        }))
+    return pd.concat(manifest, ignore_index=True)
