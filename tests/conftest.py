@@ -1,19 +1,26 @@
-"""Shared fixtures: an isolated var directory and the simulated enterprise register."""
+"""Shared fixtures: an isolated var directory and the simulated credit system's tiny history."""
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from govlake.config import PROJECT_DIR, Settings
 from govlake.contracts import get
-from govlake.simulator.credit import enterprise_register
+from govlake.simulator.base import Batch
+from govlake.simulator.credit import CreditSimulator
+from govlake.simulator.world import SCALES, World
 
 DAY = date(2026, 11, 23)
 REGISTER = get("credit.enterprise_register")
 EXPECTATIONS = PROJECT_DIR / "expectations"
+TINY = World(seed=7, scale=SCALES["tiny"], until=DAY)
+# The defect kinds the register's current suite catches; the data-quality issue adds the rest of
+# the catalogue (unknown_region, future_date, orphan_reference) to the suites.
+SUITE_CATCHES = {"bad_uscc_checksum", "required_null", "too_long", "bad_id_checksum"}
 
 
 @pytest.fixture
@@ -26,6 +33,20 @@ def embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def register_rows():
-    """300 simulated register rows with their ground truth."""
-    return enterprise_register(300, DAY)
+def credit_history() -> dict[str, Batch]:
+    """The credit system's tiny history, per table name, with its ground truth."""
+    return {b.contract.table: b for b in CreditSimulator().history(TINY, rate=0.02)}
+
+
+@pytest.fixture(scope="session")
+def register(credit_history) -> Batch:
+    return credit_history["enterprise_register"]
+
+
+def keys_with(batch: Batch, outcome: str, kinds: set[str] | None = None) -> set[int]:
+    """Primary keys the defect manifest expects to have ``outcome`` (optionally only ``kinds``)."""
+    defects: pd.DataFrame = batch.defects
+    chosen = defects[defects["outcome"] == outcome]
+    if kinds is not None:
+        chosen = chosen[chosen["kind"].isin(kinds)]
+    return set(chosen["key"].astype(int))

@@ -27,9 +27,11 @@ services_app = typer.Typer(
     help="Local PostgreSQL and S3 server (the services profile).", no_args_is_help=True
 )
 warehouse_app = typer.Typer(help="The warehouse schema.", no_args_is_help=True)
+simulate_app = typer.Typer(help="The simulated department systems.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(services_app, name="services")
 app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(simulate_app, name="simulate")
 console = Console()
 
 
@@ -97,10 +99,49 @@ def warehouse_migrate() -> None:
     console.print(steps.migrate(get_settings()))
 
 
+@simulate_app.command("init")
+def simulate_init(
+    until: str = typer.Option(
+        None, help="last day of the history, YYYY-MM-DD (default: yesterday)"
+    ),
+    scale: str = typer.Option("demo", help="tiny, demo, city, or one of them times n: city*2"),
+    seed: int = typer.Option(7, help="same seed, scale and dates give identical data"),
+    rate: float = typer.Option(0.02, help="share of rows given a known defect"),
+) -> None:
+    """Create the department systems' history (replacing what was there) and its ground truth."""
+    from govlake.simulator import run as simulator
+
+    last = date.fromisoformat(until) if until else _yesterday()
+    with console.status(f"simulating {scale} history up to {last}"):
+        counts = simulator.init(get_settings(), seed, scale, last, rate)
+    _print_counts(f"simulated history up to {last} ({scale}, seed {seed})", counts)
+
+
+@simulate_app.command("day")
+def simulate_day(
+    day: str = typer.Argument(..., help="the day, YYYY-MM-DD, after the history"),
+) -> None:
+    """Append one day's changes to every simulated system."""
+    from govlake.simulator import run as simulator
+
+    changes = simulator.day(get_settings(), date.fromisoformat(day))
+    table = Table("table", "changes", title=f"simulated changes of {day}")
+    for name, counts in changes.items():
+        table.add_row(name, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    console.print(table)
+
+
+def _print_counts(title: str, counts: dict[str, int]) -> None:
+    table = Table("table", "rows", title=title)
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
 @app.command()
 def run(
     day: str = typer.Option(None, "--date", help="the day to run, YYYY-MM-DD (default: yesterday)"),
-    rows: int = typer.Option(2_000, help="enterprise register rows the simulator writes"),
+    scale: str = typer.Option("demo", help="simulator scale: tiny, demo, city (or e.g. demo*2)"),
 ) -> None:
     """Seed the simulated sources, run the DAGs for one day with Airflow, print a summary."""
     from govlake import pipeline
@@ -109,7 +150,7 @@ def run(
     settings = get_settings().model_copy(update={"dag": DagSettings(task_retries=0)})
     run_on = date.fromisoformat(day) if day else _yesterday()
     with console.status("seeding the simulated department systems") as status:
-        pipeline.seed_sources(settings, run_on, rows)
+        pipeline.seed_sources(settings, run_on, scale)
         summary = pipeline.run_day(
             settings, run_on, full=True, progress=lambda text: status.update(text)
         )

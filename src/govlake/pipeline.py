@@ -19,15 +19,11 @@ from govlake.transform.build import STAGED
 Progress = Callable[[str], None]
 
 
-def seed_sources(settings: Settings, day: date, rows: int) -> dict[str, int]:
-    """Write the simulated source tables (the fixture; the full simulator replaces it)."""
-    from govlake.simulator.credit import enterprise_register
-    from govlake.simulator.database import replace_table
+def seed_sources(settings: Settings, day: date, scale: str, seed: int = 7) -> dict[str, int]:
+    """Simulate the department systems' history up to ``day``."""
+    from govlake.simulator import run
 
-    (settings.var_dir / "sources").mkdir(parents=True, exist_ok=True)
-    register, _ = enterprise_register(rows, day)
-    dataset = "credit.enterprise_register"
-    return {dataset: replace_table(settings.source_url("credit"), contracts.get(dataset), register)}
+    return run.init(settings, seed=seed, scale=scale, until=day)
 
 
 def run_day(settings: Settings, day: date, full: bool, progress: Progress) -> dict:

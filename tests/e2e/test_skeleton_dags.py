@@ -1,133 +1,134 @@
 """The walking skeleton through real Airflow runs (`airflow dags test`), embedded profile.
 
-Day 1 loads a full snapshot; day 2 loads the changes of an edited source incrementally. The
-warehouse must hold exactly the source's rows minus the quarantined ones, follow every change,
-withhold a key whose latest version is bad, and converge to what a clean full build of the same
-source state gives.
+Day 1 loads a full snapshot of the simulated credit system's history; the simulator then adds a
+day of changes, which day 2 loads incrementally. The warehouse must hold the source's register
+minus the quarantined rows, follow every change, and converge to what a clean full build of the
+same source state gives.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import shutil
+from datetime import timedelta
 
 import duckdb
+import pandas as pd
 import pytest
 
 from govlake import load, pipeline
 from govlake.config import DagSettings, Settings
-from govlake.contracts import get
-from govlake.simulator.credit import enterprise_register
-from govlake.simulator.database import replace_table
-from tests.conftest import DAY
+from govlake.lake import Lake, Partition
+from govlake.simulator import run as simulator
+from govlake.simulator.sink import SqlSink
+from tests.conftest import DAY, REGISTER
 
 pytestmark = pytest.mark.e2e
-REGISTER = get("credit.enterprise_register")
 TABLE = "core.stg_enterprise_register"
 DAY2 = DAY + timedelta(days=1)
 
 
 def _settings(var_dir) -> Settings:
-    (var_dir / "sources").mkdir(parents=True, exist_ok=True)
     return Settings(
         profile="embedded", var_dir=var_dir, dag=DagSettings(task_retries=0), _env_file=None
     )
 
 
-def _warehouse(settings: Settings) -> dict[int, dict]:
+def _warehouse(settings: Settings) -> pd.DataFrame:
     path = settings.warehouse_url.get_secret_value().removeprefix("duckdb:///")
     with duckdb.connect(path, read_only=True) as con:
-        cursor = con.execute(f"select * from {TABLE}")  # noqa: S608 (a constant)
-        names = [d[0] for d in cursor.description]
-        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+        return con.execute(f"select * from {TABLE}").df().set_index("enterprise_id")  # noqa: S608
 
 
 def _checksum(settings: Settings) -> str:
     return load.table_checksum(settings.warehouse_url.get_secret_value(), TABLE)
 
 
-def _day2_edits(rows: list[dict], truth) -> tuple[list[dict], dict]:
-    """Rename two clean rows, break one, repair one quarantined row; all changed on day 2."""
-    at = datetime.combine(DAY2, time(9, 30))
-    clean_ids = [
-        r["enterprise_id"] for r in rows if r["enterprise_id"] not in truth.quarantine | truth.flags
-    ]
-    missing_name = next(i for i, rules in truth.quarantine.items() if rules == {"name_not_null"})
-    edits = {"renamed": clean_ids[:2], "broken": clean_ids[2], "repaired": missing_name}
-    edited = []
-    for row in rows:
-        row = dict(row)
-        if row["enterprise_id"] in edits["renamed"]:
-            row.update(name=row["name"] + "(更名)", updated_at=at)
-        elif row["enterprise_id"] == edits["broken"]:
-            row.update(
-                uscc=row["uscc"][:17] + ("0" if row["uscc"][17] != "0" else "1"), updated_at=at
-            )
-        elif row["enterprise_id"] == edits["repaired"]:
-            row.update(name="青岛补录有限公司", updated_at=at)
-        edited.append(row)
-    return edited, edits
+def _quarantined(settings: Settings, day) -> set[int]:
+    held = Lake.from_settings(settings).read_table(Partition("quarantine", REGISTER.name, day))
+    return set(held.column("enterprise_id").to_pylist())
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    rows, truth = enterprise_register(300, DAY, seed=11)
     settings = _settings(tmp_path_factory.mktemp("incremental"))
-    replace_table(settings.source_url("credit"), REGISTER, rows)
+    pipeline.seed_sources(settings, DAY, "tiny")
+    source = SqlSink(settings.source_url("credit"))
+    before = source.read(REGISTER, source.keys(REGISTER)).set_index("enterprise_id")
     day1 = pipeline.run_day(settings, DAY, full=True, progress=lambda _: None)
-    after_day1 = _warehouse(settings)
+    after_day1, held_day1 = _warehouse(settings), _quarantined(settings, DAY)
 
-    edited, edits = _day2_edits(rows, truth)
-    replace_table(settings.source_url("credit"), REGISTER, edited)
+    changes = simulator.day(settings, DAY2)
+    after_source = source.read(REGISTER, source.keys(REGISTER)).set_index("enterprise_id")
     day2 = pipeline.run_day(settings, DAY2, full=False, progress=lambda _: None)
     after_day2, checksum_day2 = _warehouse(settings), _checksum(settings)
     pipeline.run_day(settings, DAY2, full=False, progress=lambda _: None)  # a re-run
     rerun_checksum = _checksum(settings)
 
     rebuilt = _settings(tmp_path_factory.mktemp("full-rebuild"))
-    replace_table(rebuilt.source_url("credit"), REGISTER, edited)
+    (rebuilt.var_dir / "sources").mkdir()
+    shutil.copy(
+        settings.source_url("credit").removeprefix("sqlite:///"),
+        rebuilt.source_url("credit").removeprefix("sqlite:///"),
+    )
     pipeline.run_day(rebuilt, DAY2, full=True, progress=lambda _: None)
     return {
-        "rows": rows,
-        "truth": truth,
-        "edits": edits,
+        "before": before,
         "day1": day1,
-        "day2": day2,
         "after_day1": after_day1,
+        "held_day1": held_day1,
+        "changes": changes,
+        "after_source": after_source,
+        "day2": day2,
+        "held_day2": _quarantined(settings, DAY2),
         "after_day2": after_day2,
         "checksum_day2": checksum_day2,
         "rerun_checksum": rerun_checksum,
         "full_rebuild_checksum": _checksum(rebuilt),
+        "truth": simulator.read_truth(settings, "defects"),
     }
 
 
-def test_day1_warehouse_is_source_minus_quarantined(runs):
-    source_ids = {r["enterprise_id"] for r in runs["rows"]}
-    assert set(runs["after_day1"]) == source_ids - set(runs["truth"].quarantine)
-    table = runs["day1"]["tables"][0]
-    assert table["raw_rows"] == len(runs["rows"])
+def test_day1_warehouse_is_the_register_minus_the_quarantined_rows(runs):
+    assert set(runs["after_day1"].index) == set(runs["before"].index) - runs["held_day1"]
+    table = next(t for t in runs["day1"]["tables"] if t["dataset"] == REGISTER.name)
+    assert table["raw_rows"] == len(runs["before"])
     assert table["clean_rows"] + table["quarantined_rows"] == table["raw_rows"]
     assert runs["day1"]["warehouse"][TABLE] == len(runs["after_day1"])
 
 
-def test_flags_reach_the_warehouse_and_values_are_normalised(runs):
-    flagged = {i: r["dq_flags"] for i, r in runs["after_day1"].items() if r["dq_flags"]}
-    assert flagged == {i: ",".join(sorted(f)) for i, f in runs["truth"].flags.items()}
-    for enterprise_id in runs["truth"].normalised:
-        row = runs["after_day1"][enterprise_id]
-        assert row["uscc"] == row["uscc"].strip().upper() and len(row["uscc"]) == 18
+def test_every_quarantined_row_is_a_known_defect(runs):
+    truth = runs["truth"]
+    register = truth[(truth["table"] == "enterprise_register") & (truth["outcome"] == "quarantine")]
+    assert runs["held_day1"] <= set(register["key"])
+    assert runs["held_day1"]  # the tiny history has every quarantine kind the suite catches
+
+
+def test_flags_reach_the_warehouse(runs):
+    truth = runs["truth"]
+    flagged = set(
+        truth[(truth["table"] == "enterprise_register") & (truth["outcome"] == "flag")]["key"]
+    )
+    loaded = runs["after_day1"]
+    assert flagged and set(loaded.index[loaded["dq_flags"].notna()]) == flagged
+    assert set(loaded.loc[sorted(flagged), "dq_flags"]) == {"uscc_org_code"}
 
 
 def test_no_person_id_number_in_the_warehouse_table(runs):
-    assert "legal_rep_id_number" not in next(iter(runs["after_day1"].values()))
+    assert "legal_rep_id_number" not in runs["after_day1"].columns
 
 
 def test_day2_follows_every_change(runs):
-    edits, after = runs["edits"], runs["after_day2"]
-    for enterprise_id in edits["renamed"]:
-        assert after[enterprise_id]["name"].endswith("(更名)")
-    assert edits["broken"] not in after  # its latest version is quarantined: withheld
-    assert after[edits["repaired"]]["name"] == "青岛补录有限公司"
-    assert runs["day2"]["tables"][0]["raw_rows"] < len(runs["rows"])  # only the changes
+    source, after = runs["after_source"], runs["after_day2"]
+    changed = source[source["updated_at"] >= pd.Timestamp(DAY2)]
+    assert runs["changes"][REGISTER.name]["inserts"] > 0
+    assert runs["changes"][REGISTER.name]["updates"] > 0
+    for key, row in changed.iterrows():
+        if key in runs["held_day2"]:
+            assert key not in after  # its latest version is quarantined: withheld
+        else:
+            assert after.loc[key, "status"] == row["status"]
+    day2 = next(t for t in runs["day2"]["tables"] if t["dataset"] == REGISTER.name)
+    assert day2["raw_rows"] < len(source)  # only the changes (and the look-back)
 
 
 def test_rerun_and_full_rebuild_converge(runs):

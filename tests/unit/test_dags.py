@@ -42,7 +42,8 @@ def test_one_extract_dag_per_system_with_a_task_pair_per_sql_table(parsed):
     for system in {c.system for c in sql}:
         tables = [c.table for c in sql if c.system == system]
         assert parsed["dags"][f"extract_{system}"]["tasks"] == sorted(
-            f"{t}.{step}" for t in tables for step in ("extract", "validate"))
+            f"{t}.{step}" for t in tables for step in ("extract", "validate")
+        )
 
 
 def test_every_dag_has_owner_tags_retries_timeouts_and_a_daily_interval(parsed):

@@ -3,15 +3,14 @@ import pyarrow as pa
 
 from govlake.quality.normalise import normalise
 from govlake.quality.split import FLAGS, REASONS, validate_and_split
-from tests.conftest import EXPECTATIONS, REGISTER
+from govlake.sources.sql import to_raw_schema
+from tests.conftest import EXPECTATIONS, REGISTER, SUITE_CATCHES, keys_with
 
 
-def _raw(rows) -> pa.Table:
-    frame = pd.DataFrame(rows)
-    frame["registered_capital"] = frame["registered_capital"].map(
-        lambda v: None if v is None else str(v)
-    )
-    return pa.Table.from_pandas(frame, schema=REGISTER.raw_schema(), preserve_index=False)
+def _raw(rows: pd.DataFrame) -> pa.Table:
+    """Rows as the extraction lands them: the contract's raw schema."""
+    batch = pa.RecordBatch.from_pandas(rows, preserve_index=False)
+    return pa.Table.from_batches([to_raw_schema(batch, REGISTER.raw_schema())])
 
 
 def test_normaliser_codes_text_and_dates():
@@ -33,43 +32,40 @@ def test_normaliser_codes_text_and_dates():
     assert frame["uscc"][0].startswith("９")  # the input is not modified
 
 
-def test_split_matches_the_simulators_ground_truth(register_rows):
-    rows, truth = register_rows
-    result = validate_and_split(_raw(rows), REGISTER, EXPECTATIONS)
-    quarantined = {r["enterprise_id"]: set(r[REASONS]) for r in result.quarantine.to_pylist()}
-    flagged = {r["enterprise_id"]: set(r[FLAGS]) for r in result.clean.to_pylist() if r[FLAGS]}
-    assert quarantined == truth.quarantine
-    assert flagged == truth.flags
-    assert result.clean.num_rows + result.quarantine.num_rows == len(rows)
+def test_split_matches_the_simulators_ground_truth(register):
+    result = validate_and_split(_raw(register.rows), REGISTER, EXPECTATIONS)
+    quarantined = set(result.quarantine.column("enterprise_id").to_pylist())
+    flagged = {r["enterprise_id"] for r in result.clean.to_pylist() if r[FLAGS]}
+    assert quarantined == keys_with(register, "quarantine", SUITE_CATCHES)
+    assert flagged == keys_with(register, "flag")
+    assert result.clean.num_rows + result.quarantine.num_rows == len(register.rows)
     assert result.clean.schema.field("established_on").type == pa.date32()
-    summary = result.summary
-    assert summary["flagged_by"] == {"uscc_org_code": len(truth.flags)}
-    assert summary["quarantined_rows"] == len(truth.quarantine)
-    assert summary["quarantined_by"]["uscc_valid"] == sum(
-        "uscc_valid" in rules for rules in truth.quarantine.values()
-    )
+    assert result.summary["flagged_by"] == {"uscc_org_code": len(keys_with(register, "flag"))}
 
 
-def test_quarantine_keeps_the_row_as_the_source_sent_it(register_rows):
-    rows, truth = register_rows
-    result = validate_and_split(_raw(rows), REGISTER, EXPECTATIONS)
-    by_id = {r["enterprise_id"]: r for r in rows}
+def test_quarantine_keeps_the_row_as_the_source_sent_it(register):
+    result = validate_and_split(_raw(register.rows), REGISTER, EXPECTATIONS)
+    sent = register.rows.set_index("enterprise_id")["uscc"]
     for held in result.quarantine.to_pylist():
-        assert held["uscc"] == by_id[held["enterprise_id"]]["uscc"]
+        assert held["uscc"] == sent[held["enterprise_id"]]
+        assert held[REASONS]
 
 
-def test_normalised_rows_reach_clean_in_canonical_form(register_rows):
-    rows, truth = register_rows
-    result = validate_and_split(_raw(rows), REGISTER, EXPECTATIONS)
-    clean = {r["enterprise_id"]: r for r in result.clean.to_pylist()}
-    for enterprise_id in truth.normalised:
-        assert clean[enterprise_id]["uscc"].isupper() or clean[enterprise_id]["uscc"].isdigit()
-        assert clean[enterprise_id]["uscc"].strip() == clean[enterprise_id]["uscc"]
+def test_normalised_and_inert_rows_reach_clean_in_canonical_form(register):
+    result = validate_and_split(_raw(register.rows), REGISTER, EXPECTATIONS)
+    clean = result.clean.to_pandas().set_index("enterprise_id")
+    fixed = keys_with(register, "normalise")
+    assert fixed and fixed <= set(clean.index)
+    for code in clean.loc[sorted(fixed), "uscc"]:
+        assert code == code.strip().upper() and len(code) == 18
+    inert = register.defects[register.defects["outcome"] == "inert"]
+    sent = register.rows.set_index("enterprise_id")
+    for key, column in zip(inert["key"], inert["column"], strict=True):
+        assert clean.loc[key, column] == sent.loc[key, column]  # loaded unchanged
 
 
-def test_duplicate_primary_keys_are_both_quarantined(register_rows):
-    rows, _ = register_rows
-    twice = [dict(rows[1]), dict(rows[1])]
+def test_duplicate_primary_keys_are_both_quarantined(register):
+    twice = pd.concat([register.rows.iloc[[1]], register.rows.iloc[[1]]], ignore_index=True)
     result = validate_and_split(_raw(twice), REGISTER, EXPECTATIONS)
     assert result.clean.num_rows == 0
     assert [r[REASONS] for r in result.quarantine.to_pylist()] == [["enterprise_id_unique"]] * 2

@@ -4,16 +4,16 @@ import pyarrow as pa
 import pytest
 
 from govlake.errors import SourceError
-from govlake.simulator.database import replace_table
+from govlake.simulator.sink import SqlSink
 from govlake.sources import sql
 from govlake.sources.sql import Window, read_batches
 from tests.conftest import DAY, REGISTER
 
 
 @pytest.fixture
-def source(tmp_path, register_rows):
+def source(tmp_path, register):
     url = f"sqlite:///{tmp_path / 'credit.sqlite'}"
-    replace_table(url, REGISTER, register_rows[0])
+    SqlSink(url).replace(REGISTER, register.rows)
     return url
 
 
@@ -23,36 +23,39 @@ def _read(url, window, batch_rows=50_000) -> pa.Table:
     )
 
 
-def test_full_read_has_every_row_in_key_order(source, register_rows):
+def test_full_read_has_every_row_in_key_order(source, register):
     table = _read(source, None)
     assert table.schema == REGISTER.raw_schema()
-    assert table.column("enterprise_id").to_pylist() == sorted(
-        r["enterprise_id"] for r in register_rows[0]
-    )
+    assert table.column("enterprise_id").to_pylist() == sorted(register.rows["enterprise_id"])
 
 
-def test_window_selects_rows_by_watermark(source, register_rows):
-    start = datetime.combine(DAY, datetime.min.time())
+def test_window_selects_rows_by_watermark(source, register):
+    start = datetime.combine(DAY, datetime.min.time()) - timedelta(days=5)
     window = Window(start, start + timedelta(days=1))
-    expected = sorted(
-        r["enterprise_id"] for r in register_rows[0] if window.start <= r["updated_at"] < window.end
-    )
-    table = _read(source, window)
-    assert 0 < len(expected) < len(register_rows[0])
-    assert table.column("enterprise_id").to_pylist() == expected
+    stamps = register.rows["updated_at"]
+    expected = sorted(register.rows["enterprise_id"][(stamps >= start) & (stamps < window.end)])
+    assert 0 < len(expected) < len(register.rows)
+    assert _read(source, window).column("enterprise_id").to_pylist() == expected
 
 
-def test_batches_are_bounded(source, register_rows):
+def test_values_arrive_as_the_source_stores_them(source, register):
+    table = _read(source, None).to_pandas().set_index("enterprise_id")
+    rows = register.rows.set_index("enterprise_id")
+    for column in ("uscc", "name", "established_on", "legal_rep_id_number"):
+        assert table[column].equals(rows[column].where(rows[column].notna(), None)), column
+
+
+def test_batches_are_bounded(source, register):
     batches = list(read_batches(source, REGISTER, None, batch_rows=64))
     assert max(b.num_rows for b in batches) <= 64
-    assert sum(b.num_rows for b in batches) == len(register_rows[0])
+    assert sum(b.num_rows for b in batches) == len(register.rows)
 
 
 def test_generic_sqlalchemy_path_agrees_with_adbc(source):
     stmt = sql.select_changes(REGISTER, None)
     generic = pa.Table.from_batches(
         [
-            sql._to_schema(b, REGISTER.raw_schema())
+            sql.to_raw_schema(b, REGISTER.raw_schema())
             for b in sql._sqlalchemy_batches(source, stmt, 97)
         ]
     )

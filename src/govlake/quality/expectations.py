@@ -17,7 +17,12 @@ from great_expectations.expectations.metrics import (
     column_condition_partial,
 )
 
-from govlake.identifiers import is_valid_uscc, uscc_org_code_consistent
+from govlake.identifiers import (
+    USCC_PLACEHOLDER,
+    is_valid_id_number,
+    is_valid_uscc,
+    uscc_org_code_consistent,
+)
 
 
 def _column_map_expectation(
@@ -52,8 +57,16 @@ def _iso_date(column: pd.Series) -> pd.Series:
 ExpectColumnValuesToBeValidUscc = _column_map_expectation(
     "ExpectColumnValuesToBeValidUscc",
     "column_values.govlake_valid_uscc",
-    "统一社会信用代码: GB 32100 format and position-18 checksum (DOMAIN.md appendix).",
-    lambda column: column.map(is_valid_uscc).astype(bool),
+    "统一社会信用代码: GB 32100 format and position-18 checksum (DOMAIN.md appendix); the "
+    "个体工商户 placeholder 00000000000000000X is accepted (the record carries its 注册号).",
+    lambda column: column.map(lambda c: c == USCC_PLACEHOLDER or is_valid_uscc(c)).astype(bool),
+)
+ExpectColumnValuesToBeValidIdNumber = _column_map_expectation(
+    "ExpectColumnValuesToBeValidIdNumber",
+    "column_values.govlake_valid_id_number",
+    "公民身份号码: 18 characters, MOD 11-2 checksum, a real birth date not in the future, a region "
+    "code that exists or existed (DOMAIN.md appendix).",
+    lambda column: column.map(is_valid_id_number).astype(bool),
 )
 ExpectColumnValuesToHaveConsistentUsccOrgCode = _column_map_expectation(
     "ExpectColumnValuesToHaveConsistentUsccOrgCode",

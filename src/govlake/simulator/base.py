@@ -43,21 +43,31 @@ class SystemSimulator(Protocol):
 
 
 def finish(
-    contract: Contract, rows: pd.DataFrame, targets: list[Target], rate: float,
-    rng: np.random.Generator, entities: pd.DataFrame | None = None, **extra,
+    contract: Contract,
+    rows: pd.DataFrame,
+    targets: list[Target],
+    rate: float,
+    rng: np.random.Generator,
+    entities: pd.DataFrame | None = None,
+    **changes: int,
 ) -> Batch:
-    """Inject defects into clean ``rows`` and wrap them with their truth."""
+    """Inject defects into clean ``rows`` and wrap them with their truth. ``changes`` counts what
+    a day did (inserts, updates, late, revocations, deletes, ...). A history batch (no
+    ``changes``) gets every declared defect kind; a day's few rows get defects at the rate."""
     (key,) = contract.primary_key
     rows = rows.sort_values(key).reset_index(drop=True)
-    defects = inject(rows, targets, rate, rng, key)
-    return Batch(contract, rows[contract.column_names], defects=defects,
-                 entities=entities if entities is not None else
-                 pd.DataFrame(columns=TRUTH_COLUMNS), **extra)
+    defects = inject(rows, targets, rate, rng, key, every_kind=not changes)
+    if entities is None:
+        entities = pd.DataFrame(columns=TRUTH_COLUMNS)
+    return Batch(
+        contract, rows[contract.column_names], defects=defects, entities=entities, changes=changes
+    )
 
 
 def entity_truth(keys, kind: str, entity_ids) -> pd.DataFrame:
-    return pd.DataFrame({"key": np.asarray(keys), "entity_kind": kind,
-                         "entity_id": np.asarray(entity_ids)}).dropna()
+    return pd.DataFrame(
+        {"key": np.asarray(keys), "entity_kind": kind, "entity_id": np.asarray(entity_ids)}
+    ).dropna()
 
 
 def day_times(rng: np.random.Generator, n: int, day: date) -> np.ndarray:
@@ -71,5 +81,12 @@ def history_times(rng: np.random.Generator, n: int, world: World, until: date) -
     return random_times(rng, n, start, datetime.combine(until + timedelta(days=1), time()))
 
 
-__all__ = ["Batch", "SystemSimulator", "day_times", "entity_truth", "finish", "history_times",
-           "rng_for"]
+__all__ = [
+    "Batch",
+    "SystemSimulator",
+    "day_times",
+    "entity_truth",
+    "finish",
+    "history_times",
+    "rng_for",
+]

@@ -38,6 +38,7 @@ class Target:
 def _set(value):
     def mutate(frame, rows, column, rng, **_):
         frame.loc[rows, column] = value
+
     return mutate
 
 
@@ -50,9 +51,21 @@ def _bad_checksum(frame, rows, column, rng, **_):
 def _impossible_birth_date(frame, rows, column, rng, **_):
     from govlake.identifiers import id_number_check_char
 
-    first17 = frame.loc[rows, column].astype(str).str[:10] + "0230" + \
-        frame.loc[rows, column].astype(str).str[14:17]
+    first17 = (
+        frame.loc[rows, column].astype(str).str[:10]
+        + "0230"
+        + frame.loc[rows, column].astype(str).str[14:17]
+    )
     frame.loc[rows, column] = [f + id_number_check_char(f) for f in first17]
+
+
+def _org_code_mismatch(frame, rows, column, rng, **_):
+    """Position 17 off, position 18 recomputed: a legal code that fails only the GB 11714 check."""
+    from govlake.identifiers import uscc_check_char
+
+    codes = frame.loc[rows, column].astype(str)
+    wrong = codes.str[:16] + np.where(codes.str[16] == "0", "1", "0")
+    frame.loc[rows, column] = [w + uscc_check_char(w) for w in wrong]
 
 
 def _future(frame, rows, column, rng, **_):
@@ -85,8 +98,10 @@ def _mixed_date(frame, rows, column, rng, **_):
     y, m, d = iso.str[:4], iso.str[5:7].str.lstrip("0"), iso.str[8:10].str.lstrip("0")
     styles = rng.integers(0, 3, len(rows))
     frame.loc[rows, column] = np.select(
-        [styles == 0, styles == 1], [y + "/" + m + "/" + d, y + iso.str[5:7] + iso.str[8:10]],
-        y + "年" + m + "月" + d + "日")
+        [styles == 0, styles == 1],
+        [y + "/" + m + "/" + d, y + iso.str[5:7] + iso.str[8:10]],
+        y + "年" + m + "月" + d + "日",
+    )
 
 
 def _control_chars(frame, rows, column, rng, **_):
@@ -95,8 +110,15 @@ def _control_chars(frame, rows, column, rng, **_):
     frame.loc[rows, column] = text.str[:2] + marks + text.str[2:]
 
 
-_HOSTILE = np.array(["'; DROP TABLE enterprise_register; --", "<script>alert('x')</script>",
-                     "1 OR 1=1", "<b onmouseover=\"x()\">粗体</b>", "Robert'); --"])
+_HOSTILE = np.array(
+    [
+        "'; DROP TABLE enterprise_register; --",
+        "<script>alert('x')</script>",
+        "1 OR 1=1",
+        '<b onmouseover="x()">粗体</b>',
+        "Robert'); --",
+    ]
+)
 _RARE = np.array(["𠀾𡃁", "𪚥", "😀", "🏭", "𬌗"])  # outside the BMP
 
 
@@ -111,30 +133,37 @@ def _rare(frame, rows, column, rng, **_):
 def _borrow_business_key(frame, rows, column, rng, spare, **_):
     """The business key of an untouched earlier row under a later primary key (a decision
     entered twice): the earlier row is the one that stays (smallest primary key wins)."""
+    if len(spare) == 0:
+        return
     earlier = np.searchsorted(spare, rows) - 1  # frames are in primary-key order
     donors = spare[np.maximum(earlier, 0)]
-    frame.loc[rows, column] = np.where(earlier >= 0, frame.loc[donors, column].to_numpy(),
-                                       frame.loc[rows, column].to_numpy())
+    frame.loc[rows, column] = np.where(
+        earlier >= 0, frame.loc[donors, column].to_numpy(), frame.loc[rows, column].to_numpy()
+    )
 
 
-KINDS = {k.name: k for k in (
-    DefectKind("bad_uscc_checksum", QUARANTINE, _bad_checksum),
-    DefectKind("bad_id_checksum", QUARANTINE, _bad_checksum),
-    DefectKind("impossible_birth_date", QUARANTINE, _impossible_birth_date),
-    DefectKind("future_date", QUARANTINE, _future),
-    DefectKind("required_null", QUARANTINE, _set(None)),
-    DefectKind("too_long", QUARANTINE, _too_long),
-    DefectKind("unknown_region", QUARANTINE, _set("379999")),
-    DefectKind("orphan_reference", QUARANTINE, _set(999_999_999)),
-    DefectKind("duplicate_business_key", QUARANTINE, _borrow_business_key),
-    DefectKind("lower_case_code", NORMALISE, _lower),
-    DefectKind("fullwidth_code", NORMALISE, _fullwidth),
-    DefectKind("padded_code", NORMALISE, _padded),
-    DefectKind("mixed_date_format", NORMALISE, _mixed_date),
-    DefectKind("control_characters", NORMALISE, _control_chars),
-    DefectKind("hostile_text", INERT, _hostile),
-    DefectKind("rare_characters", INERT, _rare),
-)}
+KINDS = {
+    k.name: k
+    for k in (
+        DefectKind("bad_uscc_checksum", QUARANTINE, _bad_checksum),
+        DefectKind("bad_id_checksum", QUARANTINE, _bad_checksum),
+        DefectKind("impossible_birth_date", QUARANTINE, _impossible_birth_date),
+        DefectKind("future_date", QUARANTINE, _future),
+        DefectKind("required_null", QUARANTINE, _set(None)),
+        DefectKind("too_long", QUARANTINE, _too_long),
+        DefectKind("unknown_region", QUARANTINE, _set("379999")),
+        DefectKind("orphan_reference", QUARANTINE, _set(999_999_999)),
+        DefectKind("duplicate_business_key", QUARANTINE, _borrow_business_key),
+        DefectKind("uscc_org_code_mismatch", FLAG, _org_code_mismatch),
+        DefectKind("lower_case_code", NORMALISE, _lower),
+        DefectKind("fullwidth_code", NORMALISE, _fullwidth),
+        DefectKind("padded_code", NORMALISE, _padded),
+        DefectKind("mixed_date_format", NORMALISE, _mixed_date),
+        DefectKind("control_characters", NORMALISE, _control_chars),
+        DefectKind("hostile_text", INERT, _hostile),
+        DefectKind("rare_characters", INERT, _rare),
+    )
+}
 
 
 def register(kind: DefectKind) -> DefectKind:
@@ -144,27 +173,43 @@ def register(kind: DefectKind) -> DefectKind:
 
 
 def inject(
-    frame: pd.DataFrame, targets: list[Target], rate: float, rng: np.random.Generator,
+    frame: pd.DataFrame,
+    targets: list[Target],
+    rate: float,
+    rng: np.random.Generator,
     key: str,
+    every_kind: bool = True,
 ) -> pd.DataFrame:
     """Mutate about ``rate`` of the rows of ``frame`` in place; return the defect manifest rows
-    (key, kind, column, outcome). Every target gets at least one row when there are rows."""
+    (key, kind, column, outcome). With ``every_kind`` (histories), each target gets at least one
+    row; otherwise (a day's few rows) the count is drawn at the rate."""
+    empty = pd.DataFrame(columns=["key", "kind", "column", "outcome"])
     if frame.empty or not targets or rate <= 0:
-        return pd.DataFrame(columns=["key", "kind", "column", "outcome"])
+        return empty
     weights = np.array([t.weight for t in targets], dtype=float)
-    budget = max(len(targets), round(rate * len(frame)))
-    counts = np.maximum(1, np.floor(budget * weights / weights.sum()).astype(int))
-    chosen = rng.permutation(frame.index.to_numpy())[: counts.sum()]
+    weights /= weights.sum()
+    if every_kind:
+        budget = max(len(targets), round(rate * len(frame)))
+        counts = np.maximum(1, np.floor(budget * weights).astype(int))
+    else:
+        counts = rng.multinomial(rng.binomial(len(frame), rate), weights)
+    chosen = rng.permutation(frame.index.to_numpy())[: min(counts.sum(), len(frame) // 2)]
     spare = np.setdiff1d(frame.index.to_numpy(), chosen)
     manifest, start = [], 0
     for target, count in zip(targets, counts, strict=True):
-        rows = chosen[start:start + count]
+        rows = chosen[start : start + count]
         start += count
         if len(rows) == 0:
             continue
         KINDS[target.kind].mutate(frame, rows, target.column, rng, spare=spare)
-        manifest.append(pd.DataFrame({
-            "key": frame.loc[rows, key].to_numpy(), "kind": target.kind,
-            "column": target.column, "outcome": KINDS[target.kind].outcome,
-        }))
-    return pd.concat(manifest, ignore_index=True)
+        manifest.append(
+            pd.DataFrame(
+                {
+                    "key": frame.loc[rows, key].to_numpy(),
+                    "kind": target.kind,
+                    "column": target.column,
+                    "outcome": KINDS[target.kind].outcome,
+                }
+            )
+        )
+    return pd.concat(manifest, ignore_index=True) if manifest else empty

@@ -1,9 +1,9 @@
 """``govlake simulate init`` and ``govlake simulate day``: write the systems and their truth.
 
 State (seed, scale, last history day, defect rate) is kept in ``var/simulator/state.json`` so
-``day`` continues the same world. Ground truth goes to ``var/simulator/truth/``: ``defects/`` (system,
-table, key, kind, column, outcome) and ``entities/`` (system, table, key, entity kind, entity id),
-one Parquet file per run (``init`` or the day).
+``day`` continues the same world. Ground truth goes to ``var/simulator/truth/``: ``defects/``
+(system, table, key, kind, column, outcome) and ``entities/`` (system, table, key, entity kind,
+entity id), one Parquet file per system and run (``init`` or the day).
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def _dir(settings: Settings) -> Path:
 def load_state(settings: Settings) -> SimulatorState:
     path = _dir(settings) / "state.json"
     if not path.exists():
-        raise FileNotFoundError(f"no simulated history in {path.parent}: run `govlake simulate init`")
+        raise FileNotFoundError(
+            f"no simulated history in {path.parent}: run `govlake simulate init`"
+        )
     return SimulatorState(**json.loads(path.read_text()))
 
 
@@ -88,8 +90,11 @@ def day(settings: Settings, on: date) -> dict:
 
 def _write_truth(truth: Path, label: str, system: str, batches: list[Batch]) -> None:
     for part in ("defects", "entities"):
-        frames = [getattr(b, part).assign(system=system, table=b.contract.table)
-                  for b in batches if len(getattr(b, part))]
+        frames = [
+            getattr(b, part).assign(system=system, table=b.contract.table)
+            for b in batches
+            if len(getattr(b, part))
+        ]
         if frames:
             (truth / part).mkdir(parents=True, exist_ok=True)
             frame = pd.concat(frames, ignore_index=True)
@@ -100,5 +105,8 @@ def _write_truth(truth: Path, label: str, system: str, batches: list[Batch]) -> 
 def read_truth(settings: Settings, part: str) -> pd.DataFrame:
     """All truth rows of ``part`` (``defects`` or ``entities``) written so far."""
     files = sorted((_dir(settings) / "truth" / part).glob("*.parquet"))
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files else \
-        pd.DataFrame()
+    return (
+        pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        if files
+        else pd.DataFrame()
+    )

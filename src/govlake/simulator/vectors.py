@@ -19,11 +19,29 @@ _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _ID_CHECK = np.array(list("10X98765432"))
 
 # 青岛: current district codes, and retired ones that old codes and ID numbers still carry.
-QINGDAO_REGIONS = np.array(["370202", "370203", "370211", "370212", "370213", "370214", "370215",
-                            "370281", "370283", "370285"])
+QINGDAO_REGIONS = np.array(
+    [
+        "370202",
+        "370203",
+        "370211",
+        "370212",
+        "370213",
+        "370214",
+        "370215",
+        "370281",
+        "370283",
+        "370285",
+    ]
+)
 RETIRED_REGIONS = np.array(["370205", "370282", "370284"])  # 四方区, 即墨市, 胶南市
-SURNAMES = np.array(list("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"))
-GIVEN = np.array(list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红鹏辉建国志新海波宁晓燕"))
+SURNAMES = np.array(
+    list(
+        "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+    )
+)
+GIVEN = np.array(
+    list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红鹏辉建国志新海波宁晓燕")
+)
 
 
 def rng_for(seed: int, *parts: object) -> np.random.Generator:
@@ -38,18 +56,25 @@ def _join(chars: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(chars.astype("<U1")).view(f"<U{k}").reshape(n).astype(object)
 
 
-def uscc(rng: np.random.Generator, department: np.ndarray, kind: np.ndarray,
-         region: np.ndarray) -> np.ndarray:
+def uscc(
+    rng: np.random.Generator, department: np.ndarray, kind: np.ndarray, region: np.ndarray
+) -> np.ndarray:
     """统一社会信用代码 for given registration department, entity kind and region codes."""
     n = len(region)
     body = rng.integers(0, 31, size=(n, 8))
     body[:, :2] = [_INDEX["M"], _INDEX["A"]]  # "MA": codes issued by 市场监管 since 2015
     org_check = 11 - (_BASE36[body] * _ORG_WEIGHTS).sum(axis=1) % 11
     org_index = np.where(org_check == 10, _INDEX["X"], org_check % 11)  # 11 -> "0"
-    first17 = np.concatenate([
-        _indices(department)[:, None], _indices(kind)[:, None], _chars(region, 6).astype(int),
-        body, org_index[:, None],
-    ], axis=1)
+    first17 = np.concatenate(
+        [
+            _indices(department)[:, None],
+            _indices(kind)[:, None],
+            _chars(region, 6).astype(int),
+            body,
+            org_index[:, None],
+        ],
+        axis=1,
+    )
     check = (31 - (first17 * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
     return _join(USCC_CHARSET[np.concatenate([first17, check[:, None]], axis=1)])
 
@@ -69,12 +94,14 @@ def _chars(strings: np.ndarray, width: int) -> np.ndarray:
 
 def id_numbers(rng: np.random.Generator, n: int, born_from: date, born_to: date) -> np.ndarray:
     """Valid 18-digit ID numbers of people born between the dates, most with Qingdao codes."""
-    regions = np.where(rng.random(n) < 0.9, rng.choice(QINGDAO_REGIONS, n),
-                       rng.choice(RETIRED_REGIONS, n))
+    regions = np.where(
+        rng.random(n) < 0.9, rng.choice(QINGDAO_REGIONS, n), rng.choice(RETIRED_REGIONS, n)
+    )
     births = random_dates(rng, n, born_from, born_to)
     sequence = rng.integers(0, 1000, n)
-    first17 = np.char.add(np.char.add(regions.astype(str), _ymd(births)),
-                          np.char.zfill(sequence.astype(str), 3))
+    first17 = np.char.add(
+        np.char.add(regions.astype(str), _ymd(births)), np.char.zfill(sequence.astype(str), 3)
+    )
     digits = _chars(first17, 17).astype(int)
     check = _ID_CHECK[(digits * _ID_WEIGHTS).sum(axis=1) % 11]
     return np.char.add(first17, check).astype(object)

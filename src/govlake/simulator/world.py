@@ -26,9 +26,14 @@ class Scale:
     new_per_day: float = 0.002  # share of each table's history added per simulated day
 
     def times(self, factor: float) -> Scale:
-        return Scale(f"{self.name}x{factor:g}", int(self.enterprises * factor),
-                     int(self.persons * factor), int(self.facts * factor), self.history_days,
-                     self.new_per_day)
+        return Scale(
+            f"{self.name}x{factor:g}",
+            int(self.enterprises * factor),
+            int(self.persons * factor),
+            int(self.facts * factor),
+            self.history_days,
+            self.new_per_day,
+        )
 
 
 SCALES = {
@@ -64,40 +69,84 @@ class World:
         """person_id, name, id_number: the people (legal representatives, individual parties)."""
         rng = v.rng_for(self.seed, "world", "persons")
         n = self.scale.persons
-        return pd.DataFrame({
-            "person_id": np.arange(1, n + 1, dtype=np.int64),
-            "name": v.person_names(rng, n),
-            "id_number": v.id_numbers(rng, n, date(1950, 1, 1), date(2004, 12, 31)),
-        })
+        return pd.DataFrame(
+            {
+                "person_id": np.arange(1, n + 1, dtype=np.int64),
+                "name": v.person_names(rng, n),
+                "id_number": v.id_numbers(rng, n, date(1950, 1, 1), date(2004, 12, 31)),
+            }
+        )
 
     def enterprises(self) -> pd.DataFrame:
         """The registered entities of the history: codes, names, types, legal representatives."""
         rng = v.rng_for(self.seed, "world", "enterprises")
         n = self.scale.enterprises
         kind = rng.choice(np.array(["1", "2", "3"]), n, p=[0.7, 0.27, 0.03])
-        region = np.where(rng.random(n) < 0.95, rng.choice(v.QINGDAO_REGIONS, n),
-                          rng.choice(v.RETIRED_REGIONS, n))
+        region = np.where(
+            rng.random(n) < 0.95, rng.choice(v.QINGDAO_REGIONS, n), rng.choice(v.RETIRED_REGIONS, n)
+        )
         codes = v.uscc(rng, np.full(n, "9"), kind, region)
         individual = kind == "2"
         has_no_code = individual & (rng.random(n) < 0.3)  # old 个体工商户: placeholder + 注册号
-        return pd.DataFrame({
-            "entity_id": np.arange(1, n + 1, dtype=np.int64),
-            "uscc": np.where(has_no_code, "00000000000000000X", codes).astype(object),
-            "registration_number": np.where(
-                has_no_code, np.char.add(region.astype(str), _digits(rng, n, 9)), None),
-            "name": _enterprise_names(rng, n, individual),
-            "entity_type": np.select([kind == "1", individual], ["企业", "个体工商户"],
-                                     "农民专业合作社").astype(object),
-            "region_code": region.astype(object),
-            "legal_rep_person_id": rng.integers(1, self.scale.persons + 1, n),
-            "established_on": v.random_dates(rng, n, date(1995, 1, 1), self.start),
-        })
+        return pd.DataFrame(
+            {
+                "entity_id": np.arange(1, n + 1, dtype=np.int64),
+                "uscc": np.where(has_no_code, "00000000000000000X", codes).astype(object),
+                "registration_number": np.where(
+                    has_no_code, np.char.add(region.astype(str), _digits(rng, n, 9)), None
+                ),
+                "name": _enterprise_names(rng, n, individual),
+                "entity_type": np.select(
+                    [kind == "1", individual], ["企业", "个体工商户"], "农民专业合作社"
+                ).astype(object),
+                "region_code": region.astype(object),
+                "legal_rep_person_id": rng.integers(1, self.scale.persons + 1, n),
+                "established_on": v.random_dates(rng, n, date(1995, 1, 1), self.start),
+            }
+        )
 
 
-_WORDS = np.array(["海湾", "琴岛", "崂山", "黄海", "胶州湾", "蓝谷", "啤酒城", "金沙滩", "东方",
-                   "鑫源", "海信", "浮山", "栈桥", "八大关", "石老人", "红岛", "灵山", "珠山"])
-_TRADES = np.array(["科技", "贸易", "建筑工程", "食品", "物流", "海洋生物", "机械制造", "餐饮管理",
-                    "电子商务", "环保设备", "医药", "纺织", "港口服务", "置业", "文化传媒"])
+_WORDS = np.array(
+    [
+        "海湾",
+        "琴岛",
+        "崂山",
+        "黄海",
+        "胶州湾",
+        "蓝谷",
+        "啤酒城",
+        "金沙滩",
+        "东方",
+        "鑫源",
+        "海信",
+        "浮山",
+        "栈桥",
+        "八大关",
+        "石老人",
+        "红岛",
+        "灵山",
+        "珠山",
+    ]
+)
+_TRADES = np.array(
+    [
+        "科技",
+        "贸易",
+        "建筑工程",
+        "食品",
+        "物流",
+        "海洋生物",
+        "机械制造",
+        "餐饮管理",
+        "电子商务",
+        "环保设备",
+        "医药",
+        "纺织",
+        "港口服务",
+        "置业",
+        "文化传媒",
+    ]
+)
 
 
 def _enterprise_names(rng: np.random.Generator, n: int, individual: np.ndarray) -> np.ndarray:

@@ -51,7 +51,7 @@ def read_batches(
     reader = _adbc_batches if backend in ("sqlite", "postgresql") else _sqlalchemy_batches
     try:
         for batch in reader(url, stmt, batch_rows):
-            yield _to_schema(batch, schema)
+            yield to_raw_schema(batch, schema)
     except SourceError:
         raise
     except Exception as exc:  # driver errors differ by database; say where and what
@@ -61,7 +61,7 @@ def read_batches(
         ) from exc
 
 
-def _to_schema(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+def to_raw_schema(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     columns = []
     for field in schema:
         column = batch.column(field.name)
