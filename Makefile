@@ -8,7 +8,7 @@ export GX_ANALYTICS_ENABLED := false
 export SPARK_LOCAL_IP := 127.0.0.1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint unit up down status lock clean
+.PHONY: install run test lint bench up down status lock clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ lint: install
 # Starts its own PostgreSQL and S3 server (beside any `make up` stack) and stops them even on failure.
 test: install lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+# Speed figures (not pass/fail): the simulator at city scale.
+bench: install
+	$(BIN)/govlake bench --scale city --days 1
 
 up: install
 	$(BIN)/govlake services up

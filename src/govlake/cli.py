@@ -131,6 +131,22 @@ def simulate_day(
     console.print(table)
 
 
+@app.command()
+def bench(
+    scale: str = typer.Option("city", help="simulator scale to time"),
+    days: int = typer.Option(1, help="days of changes to time after the history"),
+) -> None:
+    """Time the simulator at a scale (figures: rows/s, seconds per day, peak memory)."""
+    from govlake import bench as benchmarks
+
+    with console.status(f"simulating the {scale} history"):
+        figures = benchmarks.simulator(scale, _yesterday(), days)
+    table = Table("figure", "value", title="simulator benchmark (SQLite)")
+    for name, value in figures.items():
+        table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+
+
 def _print_counts(title: str, counts: dict[str, int]) -> None:
     table = Table("table", "rows", title=title)
     for name, count in counts.items():

@@ -15,6 +15,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from govlake.identifiers import id_number_check_char, uscc_check_char
+
 QUARANTINE, NORMALISE, FLAG, INERT = "quarantine", "normalise", "flag", "inert"
 Mutation = Callable[..., None]  # (frame, rows, column, rng, spare): spare = rows left untouched
 
@@ -42,14 +44,22 @@ def _set(value):
     return mutate
 
 
-def _bad_checksum(frame, rows, column, rng, **_):
-    codes = frame.loc[rows, column].astype(str)
-    last = codes.str[-1]
-    frame.loc[rows, column] = codes.str[:-1] + np.where(last == "0", "1", "0")
+def _wrong_check(check_char: Callable[[str], str], charset: str) -> Mutation:
+    """Replace the check character with one that is certainly wrong for the first 17."""
+
+    def mutate(frame, rows, column, rng, **_):
+        codes = frame.loc[rows, column].astype(str)
+        right = codes.str[:17].map(check_char)
+        wrong = right.map(lambda ch: charset[(charset.index(ch) + 1) % len(charset)])
+        frame.loc[rows, column] = codes.str[:17] + wrong
+
+    return mutate
+
+
+USCC_CHARS, ID_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY", "0123456789X"
 
 
 def _impossible_birth_date(frame, rows, column, rng, **_):
-    from govlake.identifiers import id_number_check_char
 
     first17 = (
         frame.loc[rows, column].astype(str).str[:10]
@@ -61,7 +71,6 @@ def _impossible_birth_date(frame, rows, column, rng, **_):
 
 def _org_code_mismatch(frame, rows, column, rng, **_):
     """Position 17 off, position 18 recomputed: a legal code that fails only the GB 11714 check."""
-    from govlake.identifiers import uscc_check_char
 
     codes = frame.loc[rows, column].astype(str)
     wrong = codes.str[:16] + np.where(codes.str[16] == "0", "1", "0")
@@ -145,8 +154,8 @@ def _borrow_business_key(frame, rows, column, rng, spare, **_):
 KINDS = {
     k.name: k
     for k in (
-        DefectKind("bad_uscc_checksum", QUARANTINE, _bad_checksum),
-        DefectKind("bad_id_checksum", QUARANTINE, _bad_checksum),
+        DefectKind("bad_uscc_checksum", QUARANTINE, _wrong_check(uscc_check_char, USCC_CHARS)),
+        DefectKind("bad_id_checksum", QUARANTINE, _wrong_check(id_number_check_char, ID_CHARS)),
         DefectKind("impossible_birth_date", QUARANTINE, _impossible_birth_date),
         DefectKind("future_date", QUARANTINE, _future),
         DefectKind("required_null", QUARANTINE, _set(None)),
@@ -193,23 +202,25 @@ def inject(
         counts = np.maximum(1, np.floor(budget * weights).astype(int))
     else:
         counts = rng.multinomial(rng.binomial(len(frame), rate), weights)
-    chosen = rng.permutation(frame.index.to_numpy())[: min(counts.sum(), len(frame) // 2)]
-    spare = np.setdiff1d(frame.index.to_numpy(), chosen)
-    manifest, start = [], 0
+    # Every defect changes a value that is there; each row gets at most one; half stay clean,
+    # so a borrowed business key always has an untouched owner.
+    free = np.ones(len(frame), dtype=bool)
+    free[rng.permutation(len(frame))[: len(frame) - len(frame) // 2]] = False
+    spare = frame.index.to_numpy()[~free]
+    manifest = []
     for target, count in zip(targets, counts, strict=True):
-        rows = chosen[start : start + count]
-        start += count
+        pool = np.flatnonzero(free & frame[target.column].notna().to_numpy())
+        rows = frame.index.to_numpy()[rng.permutation(pool)[:count]]
         if len(rows) == 0:
             continue
+        free[frame.index.get_indexer(rows)] = False
         KINDS[target.kind].mutate(frame, rows, target.column, rng, spare=spare)
         manifest.append(
-            pd.DataFrame(
-                {
-                    "key": frame.loc[rows, key].to_numpy(),
-                    "kind": target.kind,
-                    "column": target.column,
-                    "outcome": KINDS[target.kind].outcome,
-                }
-            )
+            pd.DataFrame({
+                "key": frame.loc[rows, key].to_numpy(),
+                "kind": target.kind,
+                "column": target.column,
+                "outcome": KINDS[target.kind].outcome,
+            })
         )
     return pd.concat(manifest, ignore_index=True) if manifest else empty
