@@ -1,9 +1,9 @@
 """The registry of source-table contracts. Adding a source table is adding one entry here."""
 
-from govlake.contracts import credit
+from govlake.contracts import credit, enforcement
 from govlake.contracts.model import Column, Contract
 
-CONTRACTS: dict[str, Contract] = {c.name: c for c in (*credit.CONTRACTS,)}
+CONTRACTS: dict[str, Contract] = {c.name: c for c in (*credit.CONTRACTS, *enforcement.CONTRACTS)}
 
 
 def get(name: str) -> Contract:

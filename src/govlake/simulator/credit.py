@@ -80,16 +80,6 @@ def sample(
     return frame.iloc[np.sort(rng.choice(len(frame), k, replace=False))]
 
 
-def name_variants(rng: np.random.Generator, names: pd.Series, share: float = 0.15) -> np.ndarray:
-    """Names as other systems type them: brackets half- or full-width, trailing spaces."""
-    names = names.astype(str)
-    pick = rng.random(len(names))
-    swapped = names.str.replace("（", "(").str.replace("）", ")")
-    return np.select([pick < share / 2, pick < share], [swapped, names + "  "], names).astype(
-        object
-    )
-
-
 class CreditSimulator:
     system = SYSTEM
 
@@ -206,7 +196,7 @@ class CreditSimulator:
             {
                 "record_id": np.arange(1, n + 1, dtype=np.int64),
                 "uscc": rated["uscc"].to_numpy(),
-                "enterprise_name": name_variants(rng, rated["name"]),
+                "enterprise_name": v.name_variants(rng, rated["name"]),
                 "tax_year": np.full(n, world.until.year - 1, dtype=np.int64),
                 "level": rng.choice(np.array(list("ABMCD")), n, p=[0.3, 0.45, 0.1, 0.1, 0.05]),
                 "rated_on": v.random_dates(rng, n, world.start, world.until).astype(str),
@@ -239,7 +229,7 @@ class CreditSimulator:
             {
                 "record_id": np.arange(first_id, first_id + n, dtype=np.int64),
                 "uscc": listed["uscc"].to_numpy(),
-                "enterprise_name": name_variants(rng, listed["name"]),
+                "enterprise_name": v.name_variants(rng, listed["name"]),
                 "reason": rng.choice(_ABNORMAL_REASONS, n),
                 "listed_on": listed_on.astype(str),
                 "removed_on": np.where(rng.random(n) < 0.3, removed_on, None),
@@ -269,7 +259,7 @@ class CreditSimulator:
             {
                 "record_id": np.arange(first_id, first_id + n, dtype=np.int64),
                 "uscc": listed["uscc"].to_numpy(),
-                "enterprise_name": name_variants(rng, listed["name"]),
+                "enterprise_name": v.name_variants(rng, listed["name"]),
                 "sector": rng.choice(_SECTORS, n),
                 "reason": "存在严重违法失信行为，依法列入严重失信主体名单",
                 "listed_on": listed_on.astype(str),
@@ -340,7 +330,7 @@ class CreditSimulator:
                     np.concatenate([np.full(n_f, None), people["person_id"].to_numpy()]), "Int64"
                 ),
                 "party_name": np.concatenate(
-                    [name_variants(rng, firms["name"]), people["name"].to_numpy()]
+                    [v.name_variants(rng, firms["name"]), people["name"].to_numpy()]
                 ),
                 "id_number": np.concatenate([np.full(n_f, None), people["id_number"].to_numpy()]),
                 "case_number": [

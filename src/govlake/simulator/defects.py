@@ -114,7 +114,8 @@ def _mixed_date(frame, rows, column, rng, **_):
 
 
 def _control_chars(frame, rows, column, rng, **_):
-    marks = rng.choice(np.array(["\u202e", "\x00", "\u200b", "\x07"]), len(rows))
+    # No NUL: PostgreSQL text cannot hold it, and both source databases must hold the same rows.
+    marks = rng.choice(np.array(["\u202e", "\x1b", "\u200b", "\x07"]), len(rows))
     text = frame.loc[rows, column].astype(str)
     frame.loc[rows, column] = text.str[:2] + marks + text.str[2:]
 
@@ -216,11 +217,13 @@ def inject(
         free[frame.index.get_indexer(rows)] = False
         KINDS[target.kind].mutate(frame, rows, target.column, rng, spare=spare)
         manifest.append(
-            pd.DataFrame({
-                "key": frame.loc[rows, key].to_numpy(),
-                "kind": target.kind,
-                "column": target.column,
-                "outcome": KINDS[target.kind].outcome,
-            })
+            pd.DataFrame(
+                {
+                    "key": frame.loc[rows, key].to_numpy(),
+                    "kind": target.kind,
+                    "column": target.column,
+                    "outcome": KINDS[target.kind].outcome,
+                }
+            )
         )
     return pd.concat(manifest, ignore_index=True) if manifest else empty

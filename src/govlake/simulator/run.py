@@ -34,8 +34,9 @@ class SimulatorState:
 
 def simulators() -> list[SystemSimulator]:
     from govlake.simulator.credit import CreditSimulator
+    from govlake.simulator.enforcement import EnforcementSimulator
 
-    return [CreditSimulator()]
+    return [CreditSimulator(), EnforcementSimulator()]
 
 
 def _dir(settings: Settings) -> Path:

@@ -11,6 +11,7 @@ import hashlib
 from datetime import date, datetime
 
 import numpy as np
+import pandas as pd
 
 USCC_CHARSET = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
 _USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)])
@@ -128,3 +129,13 @@ def random_times(rng: np.random.Generator, n: int, start: datetime, end: datetim
 
 def _ymd(days: np.ndarray) -> np.ndarray:
     return np.char.replace(days.astype("datetime64[D]").astype(str), "-", "")
+
+
+def name_variants(rng: np.random.Generator, names: pd.Series, share: float = 0.15) -> np.ndarray:
+    """Names as other systems type them: brackets half- or full-width, trailing spaces."""
+    names = names.astype(str)
+    pick = rng.random(len(names))
+    swapped = names.str.replace("（", "(").str.replace("）", ")")
+    return np.select([pick < share / 2, pick < share], [swapped, names + "  "], names).astype(
+        object
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -67,43 +68,53 @@ class World:
 
     def persons(self) -> pd.DataFrame:
         """person_id, name, id_number: the people (legal representatives, individual parties)."""
-        rng = v.rng_for(self.seed, "world", "persons")
-        n = self.scale.persons
-        return pd.DataFrame(
-            {
-                "person_id": np.arange(1, n + 1, dtype=np.int64),
-                "name": v.person_names(rng, n),
-                "id_number": v.id_numbers(rng, n, date(1950, 1, 1), date(2004, 12, 31)),
-            }
-        )
+        return _persons(self).copy()  # generated once per world; callers may change their copy
 
     def enterprises(self) -> pd.DataFrame:
         """The registered entities of the history: codes, names, types, legal representatives."""
-        rng = v.rng_for(self.seed, "world", "enterprises")
-        n = self.scale.enterprises
-        kind = rng.choice(np.array(["1", "2", "3"]), n, p=[0.7, 0.27, 0.03])
-        region = np.where(
-            rng.random(n) < 0.95, rng.choice(v.QINGDAO_REGIONS, n), rng.choice(v.RETIRED_REGIONS, n)
-        )
-        codes = v.uscc(rng, np.full(n, "9"), kind, region)
-        individual = kind == "2"
-        has_no_code = individual & (rng.random(n) < 0.3)  # old 个体工商户: placeholder + 注册号
-        return pd.DataFrame(
-            {
-                "entity_id": np.arange(1, n + 1, dtype=np.int64),
-                "uscc": np.where(has_no_code, "00000000000000000X", codes).astype(object),
-                "registration_number": np.where(
-                    has_no_code, np.char.add(region.astype(str), _digits(rng, n, 9)), None
-                ),
-                "name": _enterprise_names(rng, n, individual),
-                "entity_type": np.select(
-                    [kind == "1", individual], ["企业", "个体工商户"], "农民专业合作社"
-                ).astype(object),
-                "region_code": region.astype(object),
-                "legal_rep_person_id": rng.integers(1, self.scale.persons + 1, n),
-                "established_on": v.random_dates(rng, n, date(1995, 1, 1), self.start),
-            }
-        )
+        return _enterprises(self).copy()
+
+
+@lru_cache(maxsize=2)
+def _persons(world: World) -> pd.DataFrame:
+    rng = v.rng_for(world.seed, "world", "persons")
+    n = world.scale.persons
+    return pd.DataFrame(
+        {
+            "person_id": np.arange(1, n + 1, dtype=np.int64),
+            "name": v.person_names(rng, n),
+            "id_number": v.id_numbers(rng, n, date(1950, 1, 1), date(2004, 12, 31)),
+        }
+    )
+
+
+@lru_cache(maxsize=2)
+def _enterprises(world: World) -> pd.DataFrame:
+    rng = v.rng_for(world.seed, "world", "enterprises")
+    n = world.scale.enterprises
+    kind = rng.choice(np.array(["1", "2", "3"]), n, p=[0.7, 0.27, 0.03])
+    region = np.where(
+        rng.random(n) < 0.95, rng.choice(v.QINGDAO_REGIONS, n), rng.choice(v.RETIRED_REGIONS, n)
+    )
+    codes = v.uscc(rng, np.full(n, "9"), kind, region)
+    individual = kind == "2"
+    has_no_code = individual & (rng.random(n) < 0.3)  # old 个体工商户: placeholder + 注册号
+    return pd.DataFrame(
+        {
+            "entity_id": np.arange(1, n + 1, dtype=np.int64),
+            "uscc": np.where(has_no_code, "00000000000000000X", codes).astype(object),
+            "registration_number": np.where(
+                has_no_code, np.char.add(region.astype(str), _digits(rng, n, 9)), None
+            ),
+            "name": _enterprise_names(rng, n, individual),
+            "entity_type": np.select(
+                [kind == "1", individual], ["企业", "个体工商户"], "农民专业合作社"
+            ).astype(object),
+            "region_code": region.astype(object),
+            "legal_rep_person_id": rng.integers(1, world.scale.persons + 1, n),
+            "established_on": v.random_dates(rng, n, date(1995, 1, 1), world.start),
+        }
+    )
 
 
 _WORDS = np.array(
@@ -150,10 +161,17 @@ _TRADES = np.array(
 
 
 def _enterprise_names(rng: np.random.Generator, n: int, individual: np.ndarray) -> np.ndarray:
-    base = np.char.add(np.char.add("青岛", rng.choice(_WORDS, n)), rng.choice(_TRADES, n))
-    serial = np.char.zfill(np.arange(1, n + 1).astype(str), 1)
-    suffix = np.where(individual, "店", "有限公司")
-    return np.char.add(np.char.add(base, serial), suffix).astype(object)
+    """青岛海湾科技12有限公司, or with the city in brackets: 海湾科技12（青岛）有限公司."""
+    core = np.char.add(
+        np.char.add(rng.choice(_WORDS, n), rng.choice(_TRADES, n)), np.arange(1, n + 1).astype(str)
+    )
+    bracketed = ~individual & (rng.random(n) < 0.25)
+    names = np.where(
+        bracketed,
+        np.char.add(core, "（青岛）有限公司"),
+        np.char.add(np.char.add("青岛", core), np.where(individual, "店", "有限公司")),
+    )
+    return names.astype(object)
 
 
 def _digits(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
