@@ -67,9 +67,13 @@ _NAME_DEFECTS = [
 
 def _append(batch: Batch, updated: pd.DataFrame) -> None:
     """Add updated existing rows (no new defects: those go only into new rows) to a day's batch."""
-    if len(updated):
-        parts = [p for p in (batch.rows, updated[batch.contract.column_names]) if len(p)]
-        batch.rows = pd.concat(parts, ignore_index=True)
+    updated = updated[batch.contract.column_names]
+    if len(batch.rows) == 0:
+        batch.rows = updated.reset_index(drop=True)
+    elif len(updated):
+        # Same dtypes on both sides, so all-NULL columns do not change the result's types.
+        updated = updated.astype(batch.rows.dtypes.to_dict(), errors="ignore")
+        batch.rows = pd.concat([batch.rows, updated], ignore_index=True)
 
 
 def sample(
