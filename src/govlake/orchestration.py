@@ -61,7 +61,7 @@ def asset(zone: str, dataset: str) -> Asset:
 
 def extract_dags() -> dict[str, DAG]:
     """``extract_<system>`` for every system with a SQL source table under contract."""
-    systems = sorted({c.system for c in contracts.CONTRACTS.values() if c.channel == "sql"})
+    systems = sorted({c.system for c in contracts.extracted()})
     return {f"extract_{system}": extract_dag(system) for system in systems}
 
 
@@ -84,9 +84,7 @@ def extract_dag(system: str) -> DAG:
             )
         },
     ) as dag:
-        for contract in contracts.for_system(system):
-            if contract.channel != "sql":
-                continue  # exchange files get their sensor and reader with the extraction issue
+        for contract in (c for c in contracts.extracted() if c.system == system):
             with TaskGroup(group_id=contract.table):
                 _extract_task(contract.name) >> _validate_task(contract.name)
     return dag

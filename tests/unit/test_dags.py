@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from govlake.config import PROJECT_DIR
-from govlake.contracts import CONTRACTS
+from govlake.contracts import extracted
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,7 @@ def test_no_import_errors(parsed):
 
 
 def test_one_extract_dag_per_system_with_a_task_pair_per_sql_table(parsed):
-    sql = [c for c in CONTRACTS.values() if c.channel == "sql"]
+    sql = extracted()
     assert set(parsed["dags"]) == {f"extract_{c.system}" for c in sql} | {"build_warehouse"}
     for system in {c.system for c in sql}:
         tables = [c.table for c in sql if c.system == system]

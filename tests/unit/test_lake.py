@@ -4,7 +4,8 @@ import pyarrow as pa
 import pytest
 
 from govlake.errors import LakeError
-from govlake.lake import MANIFEST, Lake, LocalStore, Partition
+from govlake.lake import MANIFEST, Lake, Partition
+from govlake.storage import LocalStore
 
 SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string())])
 PART = Partition("raw", "credit.enterprise_register", date(2026, 11, 23))

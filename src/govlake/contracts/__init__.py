@@ -1,9 +1,17 @@
 """The registry of source-table contracts. Adding a source table is adding one entry here."""
 
-from govlake.contracts import credit, enforcement
+from govlake.contracts import approval, credit, enforcement, transaction
 from govlake.contracts.model import Column, Contract
 
-CONTRACTS: dict[str, Contract] = {c.name: c for c in (*credit.CONTRACTS, *enforcement.CONTRACTS)}
+CONTRACTS: dict[str, Contract] = {
+    c.name: c
+    for c in (
+        *approval.CONTRACTS,
+        *credit.CONTRACTS,
+        *enforcement.CONTRACTS,
+        *transaction.CONTRACTS,
+    )
+}
 
 
 def get(name: str) -> Contract:
@@ -14,8 +22,14 @@ def get(name: str) -> Contract:
         raise KeyError(f"no contract {name!r}; known: {', '.join(sorted(CONTRACTS))}") from None
 
 
+def extracted() -> list[Contract]:
+    """The tables the extract DAGs read today: SQL sources (exchange files come with their
+    sensor and reader)."""
+    return [c for c in CONTRACTS.values() if c.channel == "sql"]
+
+
 def for_system(system: str) -> list[Contract]:
     return [c for c in CONTRACTS.values() if c.system == system]
 
 
-__all__ = ["CONTRACTS", "Column", "Contract", "for_system", "get"]
+__all__ = ["CONTRACTS", "Column", "Contract", "extracted", "for_system", "get"]

@@ -17,7 +17,6 @@ import pandas as pd
 
 from govlake.contracts import Contract
 from govlake.simulator.defects import Target, inject
-from govlake.simulator.sink import SqlSink
 from govlake.simulator.vectors import random_times, rng_for
 from govlake.simulator.world import World
 
@@ -36,10 +35,11 @@ class Batch:
 
 class SystemSimulator(Protocol):
     system: str
+    channel: str  # "sql": a department database; "exchange": files dropped in the lake
 
     def history(self, world: World, rate: float) -> list[Batch]: ...
 
-    def day(self, world: World, day: date, rate: float, sink: SqlSink) -> list[Batch]: ...
+    def day(self, world: World, day: date, rate: float, sink) -> list[Batch]: ...
 
 
 def finish(

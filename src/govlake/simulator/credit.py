@@ -86,6 +86,7 @@ def sample(
 
 class CreditSimulator:
     system = SYSTEM
+    channel = "sql"
 
     def history(self, world: World, rate: float) -> list[Batch]:
         persons = world.persons()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -78,7 +78,8 @@ def _org_code_mismatch(frame, rows, column, rng, **_):
 
 
 def _future(frame, rows, column, rng, **_):
-    frame.loc[rows, column] = _as_like(frame[column], date.today() + timedelta(days=400))
+    # A fixed far date: always in the future, and the same data whatever day it is simulated.
+    frame.loc[rows, column] = _as_like(frame[column], date(2099, 1, 1))
 
 
 def _as_like(series: pd.Series, day: date):
@@ -182,6 +183,14 @@ def register(kind: DefectKind) -> DefectKind:
     return kind
 
 
+def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Whole counts in proportion to ``weights`` that add up to ``total``."""
+    exact = total * weights
+    counts = np.floor(exact).astype(int)
+    counts[np.argsort(counts - exact)[: total - counts.sum()]] += 1
+    return counts
+
+
 def inject(
     frame: pd.DataFrame,
     targets: list[Target],
@@ -199,8 +208,7 @@ def inject(
     weights = np.array([t.weight for t in targets], dtype=float)
     weights /= weights.sum()
     if every_kind:
-        budget = max(len(targets), round(rate * len(frame)))
-        counts = np.maximum(1, np.floor(budget * weights).astype(int))
+        counts = np.maximum(1, _largest_remainder(round(rate * len(frame)), weights))
     else:
         counts = rng.multinomial(rng.binomial(len(frame), rate), weights)
     # Every defect changes a value that is there; each row gets at most one; half stay clean,

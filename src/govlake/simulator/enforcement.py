@@ -331,6 +331,7 @@ _DECISION_TARGETS = {
 
 class EnforcementSimulator:
     system = SYSTEM
+    channel = "sql"
 
     def history(self, world: World, rate: float) -> list[Batch]:
         powers, standards = _catalogue(world)

@@ -17,8 +17,10 @@ import pandas as pd
 
 from govlake.config import Settings
 from govlake.simulator.base import Batch, SystemSimulator
+from govlake.simulator.exchange import ExchangeSink
 from govlake.simulator.sink import SqlSink
 from govlake.simulator.world import World, scale_named
+from govlake.storage import open_store
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,19 @@ class SimulatorState:
 
 
 def simulators() -> list[SystemSimulator]:
+    from govlake.simulator.approval import ApprovalSimulator
     from govlake.simulator.credit import CreditSimulator
     from govlake.simulator.enforcement import EnforcementSimulator
+    from govlake.simulator.transaction import TransactionSimulator
 
-    return [CreditSimulator(), EnforcementSimulator()]
+    return [ApprovalSimulator(), CreditSimulator(), EnforcementSimulator(), TransactionSimulator()]
+
+
+def _sink(settings: Settings, sim: SystemSimulator) -> SqlSink | ExchangeSink:
+    """Where a system delivers: its database, or the lake's exchange zone."""
+    if sim.channel == "exchange":
+        return ExchangeSink(open_store(settings), sim.system)
+    return SqlSink(settings.source_url(sim.system))
 
 
 def _dir(settings: Settings) -> Path:
@@ -62,11 +73,14 @@ def init(settings: Settings, seed: int, scale: str, until: date, rate: float = 0
         old.unlink()  # a new history makes every earlier truth file wrong
     counts = {}
     for sim in simulators():
-        sink = SqlSink(settings.source_url(sim.system))
+        sink = _sink(settings, sim)
         batches = sim.history(world, rate)
-        for batch in batches:
-            sink.replace(batch.contract, batch.rows)
-            counts[batch.contract.name] = len(batch.rows)
+        if isinstance(sink, ExchangeSink):
+            sink.write_history(world.start, world.until, batches)
+        else:
+            for batch in batches:
+                sink.replace(batch.contract, batch.rows)
+        counts.update({batch.contract.name: len(batch.rows) for batch in batches})
         _write_truth(truth, "init", sim.system, batches)
     (_dir(settings) / "state.json").write_text(json.dumps(state.__dict__, indent=1))
     return counts
@@ -80,11 +94,14 @@ def day(settings: Settings, on: date) -> dict:
         raise ValueError(f"{on} is inside the simulated history (until {world.until})")
     changes = {}
     for sim in simulators():
-        sink = SqlSink(settings.source_url(sim.system))
+        sink = _sink(settings, sim)
         batches = sim.day(world, on, state.rate, sink)
-        for batch in batches:
-            sink.upsert(batch.contract, batch.rows, batch.deletes)
-            changes[batch.contract.name] = batch.changes
+        if isinstance(sink, ExchangeSink):
+            sink.write_day(on, batches)
+        else:
+            for batch in batches:
+                sink.upsert(batch.contract, batch.rows, batch.deletes)
+        changes.update({batch.contract.name: batch.changes for batch in batches})
         _write_truth(_dir(settings) / "truth", on.isoformat(), sim.system, batches)
     return changes
 

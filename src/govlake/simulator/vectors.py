@@ -62,8 +62,9 @@ def uscc(
 ) -> np.ndarray:
     """统一社会信用代码 for given registration department, entity kind and region codes."""
     n = len(region)
-    body = rng.integers(0, 31, size=(n, 8))
+    body = np.zeros((n, 8), dtype=int)
     body[:, :2] = [_INDEX["M"], _INDEX["A"]]  # "MA": codes issued by 市场监管 since 2015
+    body[:, 2:] = _base31_digits(_distinct(rng, n, 31**6), 6)  # distinct organisation codes
     org_check = 11 - (_BASE36[body] * _ORG_WEIGHTS).sum(axis=1) % 11
     org_index = np.where(org_check == 10, _INDEX["X"], org_check % 11)  # 11 -> "0"
     first17 = np.concatenate(
@@ -84,6 +85,21 @@ _INDEX = {c: i for i, c in enumerate(USCC_CHARSET)}
 _BASE36 = np.array([int(c, 36) for c in USCC_CHARSET])  # GB 11714 values: letters count from 10
 
 
+def _distinct(rng: np.random.Generator, n: int, space: int) -> np.ndarray:
+    """``n`` distinct numbers below ``space``, in random order (an affine bijection: no
+    duplicates, no memory for the whole space)."""
+    if n > space:
+        raise ValueError(f"cannot draw {n} distinct values from {space}")
+    step = int(rng.integers(1, space))
+    while np.gcd(step, space) != 1:
+        step += 1
+    return (np.arange(n, dtype=np.int64) * step + int(rng.integers(0, space))) % space
+
+
+def _base31_digits(numbers: np.ndarray, width: int) -> np.ndarray:
+    return (numbers[:, None] // 31 ** np.arange(width - 1, -1, -1)) % 31
+
+
 def _indices(chars: np.ndarray) -> np.ndarray:
     return np.searchsorted(USCC_CHARSET, chars)  # the charset is sorted: position = value
 
@@ -100,12 +116,20 @@ def id_numbers(rng: np.random.Generator, n: int, born_from: date, born_to: date)
     )
     births = random_dates(rng, n, born_from, born_to)
     sequence = rng.integers(0, 1000, n)
+    clash = _clashes(regions, births, sequence)
+    while clash.any():  # two people cannot share a number: redraw their sequence numbers
+        sequence[clash] = rng.integers(0, 1000, int(clash.sum()))
+        clash = _clashes(regions, births, sequence)
     first17 = np.char.add(
         np.char.add(regions.astype(str), _ymd(births)), np.char.zfill(sequence.astype(str), 3)
     )
     digits = _chars(first17, 17).astype(int)
     check = _ID_CHECK[(digits * _ID_WEIGHTS).sum(axis=1) % 11]
     return np.char.add(first17, check).astype(object)
+
+
+def _clashes(*parts: np.ndarray) -> np.ndarray:
+    return pd.DataFrame({i: p for i, p in enumerate(parts)}).duplicated().to_numpy()
 
 
 def person_names(rng: np.random.Generator, n: int) -> np.ndarray:
