@@ -5,9 +5,9 @@ Time limits are working days (工作日). Times the system stamps itself are tim
 clerks type in (许可决定日期, 有效期) are text, as in the department's database.
 """
 
+from govlake.contracts.columns import UPDATED_AT, typed_date
 from govlake.contracts.model import Column, Contract
 
-_UPDATED = Column("updated_at", "timestamp", "timestamp", "最后更新时间", nullable=False)
 USCC_PLACEHOLDER = "00000000000000000X"  # 个体工商户 without a code ("17个0加X")
 
 
@@ -38,11 +38,6 @@ def _name(name: str, title: str, nullable: bool = False, pii: bool = False) -> C
     )
 
 
-def _day(name: str, title: str, nullable: bool = True) -> Column:
-    """A date as clerks type it: text."""
-    return Column(name, "varchar(20)", "date", title, nullable=nullable)
-
-
 DEPARTMENTS = Contract(
     system="approval",
     table="departments",
@@ -54,7 +49,7 @@ DEPARTMENTS = Contract(
         _name("name", "部门名称"),
         _code("uscc", "统一社会信用代码", 18, nullable=False),
         _code("region_code", "行政区划代码", 6, nullable=False),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("department_id",),
     business_keys=("department_code",),
@@ -110,7 +105,7 @@ SERVICE_ITEMS = Contract(
             normalise="text",
             values=("是", "否"),
         ),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("item_id",),
     business_keys=("item_code",),
@@ -168,7 +163,7 @@ CASES = Contract(
             values=("准予", "不予", "撤回"),
         ),
         _code("licence_number", "证照编号", 30),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("case_id",),
     business_keys=("case_number",),
@@ -220,9 +215,9 @@ LICENCE_DECISIONS = Contract(
             normalise="text",
         ),
         _code("legal_rep_id_number", "法定代表人证件号码", 18, pii=True),
-        _day("decision_date", "许可决定日期", nullable=False),
-        _day("valid_from", "有效期自", nullable=False),
-        _day("valid_to", "有效期至", nullable=False),
+        typed_date("decision_date", "许可决定日期", nullable=False),
+        typed_date("valid_from", "有效期自", nullable=False),
+        typed_date("valid_to", "有效期至", nullable=False),
         _name("authority_name", "许可机关"),
         _code("authority_uscc", "许可机关统一社会信用代码", 18, nullable=False),
         Column(
@@ -235,7 +230,7 @@ LICENCE_DECISIONS = Contract(
             values=("有效", "撤销", "注销", "吊销"),
         ),
         Column("entered_at", "timestamp", "timestamp", "录入时间", nullable=False),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("decision_id",),
     business_keys=("decision_number",),

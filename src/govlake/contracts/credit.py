@@ -1,31 +1,13 @@
 """Contracts of the credit system (公共信用信息系统)."""
 
+from govlake.contracts.columns import UPDATED_AT, typed_date, uscc
 from govlake.contracts.model import Column, Contract
-
-_UPDATED = Column("updated_at", "timestamp", "timestamp", "最后更新时间", nullable=False)
-
-
-def _uscc(nullable: bool = False) -> Column:
-    return Column(
-        "uscc",
-        "varchar(32)",
-        "string",
-        "统一社会信用代码",
-        nullable=nullable,
-        max_length=18,
-        normalise="code",
-    )
 
 
 def _enterprise_name(name: str = "enterprise_name") -> Column:
     return Column(
         name, "varchar(300)", "string", "主体名称", nullable=False, max_length=200, normalise="text"
     )
-
-
-def _day(name: str, title: str, nullable: bool = True) -> Column:
-    """A date as department systems keep it: typed in by hand, as text."""
-    return Column(name, "varchar(20)", "date", title, nullable=nullable)
 
 
 ENTERPRISE_REGISTER = Contract(
@@ -35,7 +17,7 @@ ENTERPRISE_REGISTER = Contract(
     description="The enterprise register kept by the credit system: one row per registered entity.",
     columns=(
         Column("enterprise_id", "integer", "int64", "主体内部编号", nullable=False),
-        _uscc(),
+        uscc(),
         Column(
             "registration_number",
             "varchar(32)",
@@ -77,7 +59,7 @@ ENTERPRISE_REGISTER = Contract(
             normalise="code",
         ),
         Column("registered_capital", "numeric(20,4)", "decimal(20,4)", "注册资本(万元)"),
-        _day("established_on", "成立日期"),
+        typed_date("established_on", "成立日期"),
         Column(
             "status",
             "varchar(20)",
@@ -87,7 +69,7 @@ ENTERPRISE_REGISTER = Contract(
             normalise="text",
             values=("存续", "在业", "吊销", "注销", "迁出"),
         ),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("enterprise_id",),
     business_keys=("uscc", "registration_number"),
@@ -123,7 +105,7 @@ PERSONS = Contract(
             normalise="code",
             pii=True,
         ),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("person_id",),
     business_keys=("id_number",),
@@ -138,7 +120,7 @@ TAX_CREDIT_LEVELS = Contract(
     title="纳税信用等级",
     columns=(
         Column("record_id", "integer", "int64", "记录编号", nullable=False),
-        _uscc(),
+        uscc(),
         _enterprise_name(),
         Column("tax_year", "integer", "int64", "评价年度", nullable=False),
         Column(
@@ -150,8 +132,8 @@ TAX_CREDIT_LEVELS = Contract(
             normalise="code",
             values=("A", "B", "M", "C", "D"),
         ),
-        _day("rated_on", "评定日期", nullable=False),
-        _UPDATED,
+        typed_date("rated_on", "评定日期", nullable=False),
+        UPDATED_AT,
     ),
     primary_key=("record_id",),
     business_keys=("uscc", "tax_year"),
@@ -166,7 +148,7 @@ ABNORMAL_OPERATIONS = Contract(
     title="经营异常名录",
     columns=(
         Column("record_id", "integer", "int64", "记录编号", nullable=False),
-        _uscc(),
+        uscc(),
         _enterprise_name(),
         Column(
             "reason",
@@ -177,8 +159,8 @@ ABNORMAL_OPERATIONS = Contract(
             max_length=200,
             normalise="text",
         ),
-        _day("listed_on", "列入日期", nullable=False),
-        _day("removed_on", "移出日期"),
+        typed_date("listed_on", "列入日期", nullable=False),
+        typed_date("removed_on", "移出日期"),
         Column(
             "authority",
             "varchar(100)",
@@ -188,7 +170,7 @@ ABNORMAL_OPERATIONS = Contract(
             max_length=100,
             normalise="text",
         ),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("record_id",),
     business_keys=("uscc", "listed_on"),
@@ -203,7 +185,7 @@ SERIOUS_DISHONESTY = Contract(
     title="严重失信主体名单",
     columns=(
         Column("record_id", "integer", "int64", "记录编号", nullable=False),
-        _uscc(),
+        uscc(),
         _enterprise_name(),
         Column(
             "sector",
@@ -223,8 +205,8 @@ SERIOUS_DISHONESTY = Contract(
             max_length=300,
             normalise="text",
         ),
-        _day("listed_on", "列入日期", nullable=False),
-        _day("expires_on", "有效期至"),
+        typed_date("listed_on", "列入日期", nullable=False),
+        typed_date("expires_on", "有效期至"),
         Column(
             "authority",
             "varchar(100)",
@@ -234,7 +216,7 @@ SERIOUS_DISHONESTY = Contract(
             max_length=100,
             normalise="text",
         ),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("record_id",),
     business_keys=("uscc", "sector", "listed_on"),
@@ -258,7 +240,7 @@ DISHONEST_DEBTORS = Contract(
             normalise="text",
             values=("法人", "自然人"),
         ),
-        _uscc(nullable=True),
+        uscc(nullable=True),
         Column("person_id", "integer", "int64", "人员编号"),
         Column(
             "party_name",
@@ -297,7 +279,7 @@ DISHONEST_DEBTORS = Contract(
             max_length=100,
             normalise="text",
         ),
-        _day("listed_on", "发布日期", nullable=False),
+        typed_date("listed_on", "发布日期", nullable=False),
         Column(
             "status",
             "varchar(10)",
@@ -307,7 +289,7 @@ DISHONEST_DEBTORS = Contract(
             normalise="text",
             values=("在列", "已移除"),
         ),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("record_id",),
     business_keys=("case_number",),
@@ -322,7 +304,7 @@ CREDIT_REPAIRS = Contract(
     title="信用修复申请",
     columns=(
         Column("repair_id", "integer", "int64", "修复申请编号", nullable=False),
-        _uscc(),
+        uscc(),
         Column(
             "record_table",
             "varchar(40)",
@@ -332,7 +314,7 @@ CREDIT_REPAIRS = Contract(
             values=("abnormal_operations", "serious_dishonesty", "penalty_decisions"),
         ),
         Column("record_id", "integer", "int64", "修复对象记录编号", nullable=False),
-        _day("applied_on", "申请日期", nullable=False),
+        typed_date("applied_on", "申请日期", nullable=False),
         Column(
             "decision",
             "varchar(10)",
@@ -342,8 +324,8 @@ CREDIT_REPAIRS = Contract(
             normalise="text",
             values=("待审核", "已通过", "未通过"),
         ),
-        _day("decided_on", "审核日期"),
-        _UPDATED,
+        typed_date("decided_on", "审核日期"),
+        UPDATED_AT,
     ),
     primary_key=("repair_id",),
     business_keys=("record_table", "record_id", "applied_on"),

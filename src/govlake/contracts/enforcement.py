@@ -6,9 +6,8 @@ earlier decisions. Amounts follow the 信用中国 exchange standard: fines in �
 in 元 in the catalogue, as the platform keeps them.
 """
 
+from govlake.contracts.columns import UPDATED_AT, typed_date, uscc
 from govlake.contracts.model import Column, Contract
-
-_UPDATED = Column("updated_at", "timestamp", "timestamp", "最后更新时间", nullable=False)
 
 SECTORS = (
     "市场监管",
@@ -41,12 +40,6 @@ PENALTY_TYPES = (
 )
 
 
-def _uscc(name: str, title: str, nullable: bool = False) -> Column:
-    return Column(
-        name, "varchar(32)", "string", title, nullable=nullable, max_length=18, normalise="code"
-    )
-
-
 def _text(
     name: str,
     title: str,
@@ -65,11 +58,6 @@ def _text(
         normalise="text",
         pii=pii,
     )
-
-
-def _day(name: str, title: str, nullable: bool = True) -> Column:
-    """A date as department systems keep it: typed in by hand, as text."""
-    return Column(name, "varchar(20)", "date", title, nullable=nullable)
 
 
 def _wan(name: str, title: str) -> Column:
@@ -98,7 +86,7 @@ PENALTY_POWERS = Contract(
         ),
         _text("name", "职权名称", 300),
         _text("department_name", "实施部门", 100),
-        _uscc("department_uscc", "实施部门统一社会信用代码"),
+        uscc("department_uscc", "实施部门统一社会信用代码"),
         _text("legal_basis", "设定依据", 500),
         Column(
             "sector",
@@ -109,7 +97,7 @@ PENALTY_POWERS = Contract(
             normalise="text",
             values=SECTORS,
         ),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("power_id",),
     business_keys=("power_code",),
@@ -138,7 +126,7 @@ DISCRETION_STANDARDS = Contract(
         _text("description", "适用情形", 300),
         _yuan("fine_min_yuan", "罚款下限（元）"),
         _yuan("fine_max_yuan", "罚款上限（元）"),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("standard_id",),
     business_keys=("power_id", "circumstance"),
@@ -166,7 +154,7 @@ PENALTY_DECISIONS = Contract(
             values=PARTY_TYPES,
         ),
         _text("party_name", "行政相对人名称", 200, pii=True),
-        _uscc("party_uscc", "行政相对人统一社会信用代码", nullable=True),
+        uscc("party_uscc", "行政相对人统一社会信用代码", nullable=True),
         Column(
             "party_registration_number",
             "varchar(32)",
@@ -212,10 +200,10 @@ PENALTY_DECISIONS = Contract(
         ),
         Column("power_id", "integer", "int64", "处罚职权内部编号", nullable=False),
         Column("standard_id", "integer", "int64", "裁量基准编号", nullable=False),
-        _day("decision_date", "处罚决定日期", nullable=False),
+        typed_date("decision_date", "处罚决定日期", nullable=False),
         Column("entered_at", "timestamp", "timestamp", "录入时间", nullable=False),
         _text("authority_name", "处罚机关", 100),
-        _uscc("authority_uscc", "处罚机关统一社会信用代码"),
+        uscc("authority_uscc", "处罚机关统一社会信用代码"),
         Column(
             "status",
             "varchar(10)",
@@ -225,7 +213,7 @@ PENALTY_DECISIONS = Contract(
             normalise="text",
             values=("待执行", "已执行", "已撤销"),
         ),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("decision_id",),
     business_keys=("decision_number",),
@@ -242,9 +230,9 @@ REVOCATIONS = Contract(
     columns=(
         Column("revocation_id", "integer", "int64", "撤销记录编号", nullable=False),
         Column("decision_id", "integer", "int64", "案件编号", nullable=False),
-        _day("revoked_on", "撤销日期", nullable=False),
+        typed_date("revoked_on", "撤销日期", nullable=False),
         _text("reason", "撤销原因", 300),
-        _UPDATED,
+        UPDATED_AT,
     ),
     primary_key=("revocation_id",),
     business_keys=("decision_id",),

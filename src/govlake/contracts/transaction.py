@@ -9,6 +9,7 @@ A record may arrive again on a later day with its old sequence number (a re-send
 same version and changes nothing.
 """
 
+from govlake.contracts.columns import typed_date, uscc
 from govlake.contracts.model import Column, Contract
 
 CATEGORIES = ("工程建设", "政府采购", "土地使用权出让", "产权交易")
@@ -38,12 +39,6 @@ def _id(name: str, title: str) -> Column:
     return Column(name, "integer", "int64", title, nullable=False)
 
 
-def _uscc(name: str, title: str) -> Column:
-    return Column(
-        name, "varchar(32)", "string", title, nullable=False, max_length=18, normalise="code"
-    )
-
-
 def _name(name: str, title: str) -> Column:
     return Column(
         name, "varchar(300)", "string", title, nullable=False, max_length=200, normalise="text"
@@ -52,11 +47,6 @@ def _name(name: str, title: str) -> Column:
 
 def _amount(name: str, title: str) -> Column:
     return Column(name, "numeric(18,6)", "decimal(18,6)", title, nullable=False)
-
-
-def _day(name: str, title: str) -> Column:
-    """A date as the exchange front-ends send it: typed in, as text."""
-    return Column(name, "varchar(20)", "date", title, nullable=False)
 
 
 PROJECTS = Contract(
@@ -95,7 +85,7 @@ PROJECTS = Contract(
             normalise="text",
             values=METHODS,
         ),
-        _uscc("tenderer_uscc", "招标人(采购人、出让人、转让方)统一社会信用代码"),
+        uscc("tenderer_uscc", "招标人(采购人、出让人、转让方)统一社会信用代码"),
         _name("tenderer_name", "招标人(采购人、出让人、转让方)名称"),
         _amount("budget_wan", "预算金额/最高限价/起始价(万元)"),
         Column(
@@ -107,7 +97,7 @@ PROJECTS = Contract(
             max_length=6,
             normalise="code",
         ),
-        _day("published_on", "公告发布日期"),
+        typed_date("published_on", "公告发布日期", nullable=False),
         Column(
             "status",
             "varchar(10)",
@@ -241,11 +231,11 @@ AWARDS = Contract(
     columns=(
         _id("award_id", "中标结果编号"),
         _id("section_id", "标段内部编号"),
-        _uscc("winner_uscc", "中标(成交)人统一社会信用代码"),
+        uscc("winner_uscc", "中标(成交)人统一社会信用代码"),
         _name("winner_name", "中标(成交)人名称"),
         _amount("award_amount_wan", "中标(成交)金额(万元)"),
-        _day("awarded_on", "定标日期"),
-        _day("published_on", "结果公告日期"),
+        typed_date("awarded_on", "定标日期", nullable=False),
+        typed_date("published_on", "结果公告日期", nullable=False),
         Column(
             "status",
             "varchar(10)",
@@ -283,7 +273,7 @@ CONTRACTS_SIGNED = Contract(
             max_length=50,
             normalise="code",
         ),
-        _day("signed_on", "合同签订日期"),
+        typed_date("signed_on", "合同签订日期", nullable=False),
         _amount("amount_wan", "合同金额(万元)"),
         _SEQUENCE,
         _EXPORTED,
