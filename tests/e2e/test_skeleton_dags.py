@@ -65,11 +65,7 @@ def runs(tmp_path_factory):
     rerun_checksum = _checksum(settings)
 
     rebuilt = _settings(tmp_path_factory.mktemp("full-rebuild"))
-    (rebuilt.var_dir / "sources").mkdir()
-    shutil.copy(
-        settings.source_url("credit").removeprefix("sqlite:///"),
-        rebuilt.source_url("credit").removeprefix("sqlite:///"),
-    )
+    shutil.copytree(settings.var_dir / "sources", rebuilt.var_dir / "sources")  # same state
     pipeline.run_day(rebuilt, DAY2, full=True, progress=lambda _: None)
     return {
         "before": before,
