@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     source_urls: dict[str, SecretStr] = Field(default_factory=dict)
     credit_db_url: SecretStr | None = None
 
+    # Where failure alerts are POSTed (a chat or paging webhook); it may carry a token.
+    alert_webhook_url: SecretStr | None = None
+
     # Extraction.
     extract_lookback_hours: int = 24
     extract_batch_rows: int = 50_000

@@ -12,6 +12,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from govlake import contracts
+from govlake.alerts import task_failed
 from govlake.config import DagSettings, get_settings
 
 LOCAL_TZ = "Asia/Shanghai"
@@ -26,6 +27,7 @@ def default_args() -> dict:
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=15),
         "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": task_failed,
     }
 
 

@@ -35,6 +35,7 @@ print(
                     "tags": sorted(dag.tags),
                     "retries": [t.retries for t in dag.tasks],
                     "timeouts": [t.execution_timeout is not None for t in dag.tasks],
+                    "alerts": [bool(t.on_failure_callback) for t in dag.tasks],
                     "timetable": type(dag.timetable).__name__,
                     "tasks": sorted(dag.task_ids),
                 }

@@ -46,12 +46,13 @@ def test_one_extract_dag_per_system_with_a_task_pair_per_sql_table(parsed):
         )
 
 
-def test_every_dag_has_owner_tags_retries_timeouts_and_a_daily_interval(parsed):
+def test_every_dag_has_owner_tags_retries_timeouts_alerts_and_a_daily_interval(parsed):
     for dag_id, dag in parsed["dags"].items():
         assert dag["owner"] == "data-engineering", dag_id
         assert "govlake" in dag["tags"], dag_id
         assert all(r >= 1 for r in dag["retries"]), dag_id
         assert all(dag["timeouts"]), dag_id
+        assert all(dag["alerts"]), dag_id  # failures reach the alert webhook
         assert dag["timetable"] == "CronDataIntervalTimetable", dag_id
 
 
