@@ -132,7 +132,7 @@ def simulate_day(
 
 @app.command()
 def extract(
-    system: str = typer.Argument(..., help="approval, enforcement or credit"),
+    system: str = typer.Argument(..., help="approval, credit, enforcement or transaction"),
     day: str = typer.Option(None, "--date", help="the day, YYYY-MM-DD (default: yesterday)"),
     full: bool = typer.Option(False, "--full", help="a full snapshot instead of the day's changes"),
 ) -> None:
@@ -143,10 +143,10 @@ def extract(
 
     settings = get_settings()
     run_on = date.fromisoformat(day) if day else _yesterday()
-    tables = [c for c in contracts.extracted() if c.system == system]
+    tables = [c for c in contracts.CONTRACTS.values() if c.system == system]
     if not tables:
-        known = sorted({c.system for c in contracts.extracted()})
-        raise typer.BadParameter(f"no SQL tables for {system!r}; known: {', '.join(known)}")
+        known = sorted({c.system for c in contracts.CONTRACTS.values()})
+        raise typer.BadParameter(f"no tables for {system!r}; known: {', '.join(known)}")
     table = Table(
         "table", "extracted", "clean", "quarantined", "flagged", title=f"{system} for {run_on}"
     )
@@ -229,6 +229,8 @@ def _print_summary(summary: dict) -> None:
         )
     console.print(table)
     for t in summary["tables"]:
+        for reason in t.get("rejected_files", []):
+            say(f"quarantined file {reason}")
         for rule, rows in t.get("quarantined_by", {}).items():
             say(f"failed check {rule} on {t['dataset']}: {rows} rows quarantined")
         for rule, rows in t.get("flagged_by", {}).items():

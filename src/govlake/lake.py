@@ -88,14 +88,26 @@ class Lake:
         except BaseException:
             writer.abort()
             raise
-        self._commit(partition, writer, metadata or {})
+        self._commit(partition, writer, {**(metadata or {}), **writer.metadata})
 
     def _commit(self, partition: Partition, writer: PartitionWriter, metadata: dict) -> None:
         run = self.new_run_prefix(partition)
         local, rows = writer.finish()
         key = f"{run}/part-00000.parquet"
         self.store.put_file(local, key)
+        attachments = {}
+        for role, table in writer.attachments.items():
+            attachments[role] = {"key": f"{run}/{role}.parquet", "rows": table.num_rows}
+            self.store.put_bytes(_parquet_bytes(table), attachments[role]["key"])
+        if attachments:
+            metadata = {**metadata, "attachments": attachments}
         self.commit(partition, run, [{"key": key, "rows": rows}], writer.schema.names, metadata)
+
+    def attachment_uri(self, partition: Partition, role: str) -> str | None:
+        """Where a partition's attachment (e.g. the source's key set) is, if it has one."""
+        manifest = self.read_manifest(partition) or {}
+        found = manifest.get("attachments", {}).get(role)
+        return self.store.uri(found["key"]) if found else None
 
     @staticmethod
     def new_run_prefix(partition: Partition) -> str:
@@ -111,6 +123,9 @@ class Lake:
         metadata: dict,
     ) -> dict:
         """Make ``files`` (already under ``run``) the partition's content; drop older runs."""
+        own = {"zone", "dataset", "dt", "run", "rows", "files", "columns", "written_at"}
+        if own & metadata.keys():
+            raise ValueError(f"manifest metadata may not redefine {sorted(own & metadata.keys())}")
         manifest = {
             "zone": partition.zone,
             "dataset": partition.dataset,
@@ -146,8 +161,18 @@ class Lake:
         return sorted(found, key=lambda p: p.dt)
 
 
+def _parquet_bytes(table: pa.Table) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
 class PartitionWriter:
-    """A Parquet file written batch by batch to local disk, so memory stays bounded."""
+    """A Parquet file written batch by batch to local disk, so memory stays bounded; small
+    attachments (such as the source's key set) are committed beside it, in the same manifest."""
 
     def __init__(self, schema: pa.Schema):
         import pyarrow.parquet as pq
@@ -157,7 +182,12 @@ class PartitionWriter:
         os.close(fd)
         self.path = Path(name)
         self.rows = 0
+        self.attachments: dict[str, pa.Table] = {}
+        self.metadata: dict = {}  # what the writer learns while writing, for the manifest
         self._writer = pq.ParquetWriter(self.path, schema, compression="zstd")
+
+    def attach(self, role: str, table: pa.Table) -> None:
+        self.attachments[role] = table
 
     def write(self, data: pa.RecordBatch | pa.Table) -> None:
         if data.schema != self.schema:

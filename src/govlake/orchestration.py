@@ -31,7 +31,7 @@ def default_args() -> dict:
     }
 
 
-def run_step(name: str, *args: object, **kwargs: object) -> dict:
+def run_step(name: str, *args: object, **kwargs: object) -> object:
     """Call ``govlake.steps.<name>(settings, ...)``; an error retrying cannot fix fails at once."""
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -63,7 +63,7 @@ def asset(zone: str, dataset: str) -> Asset:
 
 def extract_dags() -> dict[str, DAG]:
     """``extract_<system>`` for every system with a SQL source table under contract."""
-    systems = sorted({c.system for c in contracts.extracted()})
+    systems = sorted({c.system for c in contracts.CONTRACTS.values()})
     return {f"extract_{system}": extract_dag(system) for system in systems}
 
 
@@ -86,10 +86,25 @@ def extract_dag(system: str) -> DAG:
             )
         },
     ) as dag:
-        for contract in (c for c in contracts.extracted() if c.system == system):
+        tables = [c for c in contracts.CONTRACTS.values() if c.system == system]
+        files = _wait_for_files(system) if any(c.channel == "exchange" for c in tables) else None
+        for contract in tables:
             with TaskGroup(group_id=contract.table):
-                _extract_task(contract.name) >> _validate_task(contract.name)
+                first = _extract_task(contract.name)
+                first >> _validate_task(contract.name)
+            if files is not None:
+                files >> first
     return dag
+
+
+def _wait_for_files(system: str):
+    """The trading centre's file set of the day is complete once its ``_ready.json`` is there."""
+
+    @task.sensor(task_id="wait_for_files", poke_interval=300, timeout=6 * 3600, mode="reschedule")
+    def wait_for_files() -> bool:
+        return bool(run_step("files_ready", system, run_day()))
+
+    return wait_for_files()
 
 
 def _extract_task(dataset: str):

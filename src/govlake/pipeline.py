@@ -29,7 +29,7 @@ def seed_sources(settings: Settings, day: date, scale: str, seed: int = 7) -> di
 def run_day(settings: Settings, day: date, full: bool, progress: Progress) -> dict:
     progress("preparing Airflow's metadata database")
     migrate_metadata(settings)
-    systems = sorted({c.system for c in contracts.extracted()})
+    systems = sorted({c.system for c in contracts.CONTRACTS.values()})
     for system in systems:
         progress(f"extract_{system} for {day} ({'full snapshot' if full else 'changes'})")
         dags_test(settings, f"extract_{system}", day, {"full": full})
@@ -44,10 +44,18 @@ def summarise(settings: Settings, day: date) -> dict:
     lake = Lake.from_settings(settings)
     url = settings.warehouse_url.get_secret_value()
     tables = []
-    for dataset in (c.name for c in contracts.extracted()):
+    for dataset in (c.name for c in contracts.CONTRACTS.values()):
         raw = lake.read_manifest(Partition("raw", dataset, day)) or {}
         clean = lake.read_manifest(Partition("clean", dataset, day)) or {}
-        tables.append({"dataset": dataset, "raw_rows": raw.get("rows"), **clean.get("quality", {})})
+        rejected = [r["reason"] for r in raw.get("rejected_files", [])]
+        tables.append(
+            {
+                "dataset": dataset,
+                "raw_rows": raw.get("rows"),
+                "rejected_files": rejected,
+                **clean.get("quality", {}),
+            }
+        )
     return {
         "day": day.isoformat(),
         "tables": tables,

@@ -7,19 +7,35 @@ rule names and locations, never row values.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govlake import contracts
 from govlake.config import Settings, redact_url
 from govlake.lake import Lake, Partition
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
 
 def extract(settings: Settings, dataset: str, day: date, full: bool = False) -> dict:
-    """Land the day's row versions of a SQL source table (or all rows, if ``full``) in raw/."""
-    from govlake.sources.sql import Window, read_batches
-
+    """Land the day's row versions of a source table (or all rows, if ``full``) in raw/."""
     contract = contracts.get(dataset)
+    if contract.channel == "exchange":
+        return _extract_files(settings, contract, day, full)
+    return _extract_sql(settings, contract, day, full)
+
+
+def _extract_sql(settings: Settings, contract: contracts.Contract, day: date, full: bool) -> dict:
+    """Rows whose watermark falls in the day (plus the look-back), with the source's whole key
+    set beside them: keys that vanish are hard deletes."""
+    from govlake.sources.sql import Window, read_batches, read_keys
+
+    dataset = contract.name
     start = datetime.combine(day, time()) - timedelta(hours=settings.extract_lookback_hours)
     window = None if full else Window(start, datetime.combine(day + timedelta(days=1), time()))
     url = settings.source_url(contract.system)
@@ -33,7 +49,89 @@ def extract(settings: Settings, dataset: str, day: date, full: bool = False) -> 
     with lake.write(partition, contract.raw_schema(), metadata) as writer:
         for batch in read_batches(url, contract, window, settings.extract_batch_rows):
             writer.write(batch)
-    return {"dataset": dataset, "dt": day.isoformat(), "raw_rows": writer.rows, **metadata}
+        writer.attach("keys", read_keys(url, contract))  # read after the rows: the newer state
+    return {
+        "dataset": dataset,
+        "dt": day.isoformat(),
+        "raw_rows": writer.rows,
+        "source_keys": writer.attachments["keys"].num_rows,
+        **metadata,
+    }
+
+
+def files_ready(settings: Settings, system: str, day: date) -> bool:
+    """Whether the day's exchange file set is complete (its ``_ready.json`` is there)."""
+    from govlake.sources.exchange import ready
+
+    return ready(Lake.from_settings(settings).store, system, day) is not None
+
+
+def _extract_files(settings: Settings, contract: contracts.Contract, day: date, full: bool) -> dict:
+    """The table's records from the day's exchange file set (or every set up to the day, if
+    ``full``). Undecodable or truncated files are quarantined whole and reported, not guessed."""
+    from govlake.sources import exchange
+
+    lake = Lake.from_settings(settings)
+    days = _file_set_days(lake, contract.system, day) if full else [day]
+    found: dict[str, list] = {
+        "source_files": [],
+        "rejected_files": [],
+        "deletes": [],
+        "sequence_gaps": [],
+    }
+    merged = 0
+    with lake.write(Partition("raw", contract.name, day), contract.raw_schema()) as writer:
+        for file_day in days:
+            read = exchange.read_day(lake.store, contract, file_day)
+            table, resent = _merge_resends(read.table)
+            writer.write(table)
+            merged += resent
+            found["source_files"] += [
+                {k: f[k] for k in ("key", "encoding", "rows", "sha256")} for f in read.files
+            ]
+            found["rejected_files"] += [
+                {"key": r["key"], "reason": r["reason"]} for r in read.rejected
+            ]
+            found["deletes"] += read.deletes
+            if not full:  # history file sets keep only each record's latest version
+                found["sequence_gaps"] += read.sequence_gaps
+        writer.metadata.update(
+            mode="full" if full else "incremental", resends_merged=merged, **found
+        )
+    for rejected in found["rejected_files"]:
+        log.warning("quarantined file %s", rejected["reason"])
+    return {
+        "dataset": contract.name,
+        "dt": day.isoformat(),
+        "raw_rows": writer.rows,
+        "source_files": len(found["source_files"]),
+        "rejected_files": [r["reason"] for r in found["rejected_files"]],
+        "deletes": len(found["deletes"]),
+        "resends_merged": merged,
+        "sequence_gaps": found["sequence_gaps"],
+    }
+
+
+def _merge_resends(table: pa.Table) -> tuple[pa.Table, int]:
+    """A re-sent record is the same version again (same sequence number, new export time):
+    keep one copy and count the rest, so raw rows = clean + quarantined + merged re-sends."""
+    import pyarrow as pa
+
+    frame = table.to_pandas()
+    same = [c for c in frame.columns if c != "exported_at"]
+    kept = frame.sort_values("exported_at", kind="stable").drop_duplicates(same, keep="first")
+    kept = kept.sort_index()
+    return pa.Table.from_pandas(kept, schema=table.schema, preserve_index=False), len(frame) - len(
+        kept
+    )
+
+
+def _file_set_days(lake: Lake, system: str, until: date) -> list[date]:
+    from govlake.sources.exchange import READY
+
+    marks = lake.store.list(f"exchange/{system}/")
+    days = [date.fromisoformat(k.split("dt=")[1][:10]) for k in marks if k.endswith(READY)]
+    return sorted(d for d in days if d <= until)
 
 
 def validate(settings: Settings, dataset: str, day: date) -> dict:

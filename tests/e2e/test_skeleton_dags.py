@@ -9,6 +9,7 @@ same source state gives.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import timedelta
 
 import duckdb
@@ -58,6 +59,9 @@ def runs(tmp_path_factory):
     after_day1, held_day1 = _warehouse(settings), _quarantined(settings, DAY)
 
     changes = simulator.day(settings, DAY2)
+    deleted = int(sorted(set(after_day1.index))[5])  # a clean, loaded row entered by mistake
+    with sqlite3.connect(settings.source_url("credit").removeprefix("sqlite:///")) as db:
+        db.execute("DELETE FROM enterprise_register WHERE enterprise_id = ?", (deleted,))
     after_source = source.read(REGISTER, source.keys(REGISTER)).set_index("enterprise_id")
     day2 = pipeline.run_day(settings, DAY2, full=False, progress=lambda _: None)
     after_day2, checksum_day2 = _warehouse(settings), _checksum(settings)
@@ -73,6 +77,7 @@ def runs(tmp_path_factory):
         "after_day1": after_day1,
         "held_day1": held_day1,
         "changes": changes,
+        "deleted": deleted,
         "after_source": after_source,
         "day2": day2,
         "held_day2": _quarantined(settings, DAY2),
@@ -125,6 +130,12 @@ def test_day2_follows_every_change(runs):
             assert after.loc[key, "status"] == row["status"]
     day2 = next(t for t in runs["day2"]["tables"] if t["dataset"] == REGISTER.name)
     assert day2["raw_rows"] < len(source)  # only the changes (and the look-back)
+
+
+def test_a_hard_delete_in_the_source_leaves_the_warehouse_the_same_day(runs):
+    assert runs["deleted"] in runs["after_day1"].index
+    assert runs["deleted"] not in runs["after_source"].index
+    assert runs["deleted"] not in runs["after_day2"].index
 
 
 def test_rerun_and_full_rebuild_converge(runs):

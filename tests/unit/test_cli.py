@@ -54,4 +54,4 @@ def test_production_without_secrets_says_which_are_missing():
 def test_an_unknown_system_is_a_usage_error(tmp_path):
     done = _run("extract", "nope", GOVLAKE_VAR_DIR=str(tmp_path))
     assert done.returncode == 2
-    assert "known: approval, credit, enforcement" in done.stderr
+    assert "known: approval, credit, enforcement, transaction" in done.stderr

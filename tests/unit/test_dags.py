@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from govlake.config import PROJECT_DIR
-from govlake.contracts import extracted
+from govlake.contracts import CONTRACTS
 
 
 @pytest.fixture(scope="session")
@@ -36,13 +36,14 @@ def test_no_import_errors(parsed):
     assert parsed["import_errors"] == {}
 
 
-def test_one_extract_dag_per_system_with_a_task_pair_per_sql_table(parsed):
-    sql = extracted()
-    assert set(parsed["dags"]) == {f"extract_{c.system}" for c in sql} | {"build_warehouse"}
-    for system in {c.system for c in sql}:
-        tables = [c.table for c in sql if c.system == system]
+def test_one_extract_dag_per_system_with_a_task_pair_per_table(parsed):
+    tables = CONTRACTS.values()
+    assert set(parsed["dags"]) == {f"extract_{c.system}" for c in tables} | {"build_warehouse"}
+    for system in {c.system for c in tables}:
+        mine = [c for c in tables if c.system == system]
+        sensor = ["wait_for_files"] if any(c.channel == "exchange" for c in mine) else []
         assert parsed["dags"][f"extract_{system}"]["tasks"] == sorted(
-            f"{t}.{step}" for t in tables for step in ("extract", "validate")
+            [f"{c.table}.{step}" for c in mine for step in ("extract", "validate")] + sensor
         )
 
 

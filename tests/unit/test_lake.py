@@ -59,3 +59,17 @@ def test_partitions_are_listed_in_date_order_up_to_a_day(tmp_path):
 def test_missing_partition_is_a_clear_error(tmp_path):
     with pytest.raises(LakeError, match="has not been written"):
         Lake(LocalStore(tmp_path)).read_table(PART)
+
+
+def test_an_attachment_is_committed_with_the_partition_and_replaced_with_it(tmp_path):
+    import pyarrow.parquet as pq
+
+    lake = Lake(LocalStore(tmp_path))
+    for keys in ([1, 2, 3], [1, 3]):
+        with lake.write(PART, SCHEMA) as writer:
+            writer.write(pa.table({"id": keys, "name": ["x"] * len(keys)}, schema=SCHEMA))
+            writer.attach("keys", pa.table({"id": keys}))
+    assert pq.read_table(lake.attachment_uri(PART, "keys")).column("id").to_pylist() == [1, 3]
+    assert lake.read_manifest(PART)["attachments"]["keys"]["rows"] == 2
+    assert len(lake.store.list(PART.prefix + "/")) == 3  # manifest, rows, keys: nothing stale
+    assert lake.attachment_uri(PART, "other") is None

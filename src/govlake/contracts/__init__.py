@@ -22,14 +22,8 @@ def get(name: str) -> Contract:
         raise KeyError(f"no contract {name!r}; known: {', '.join(sorted(CONTRACTS))}") from None
 
 
-def extracted() -> list[Contract]:
-    """The tables the extract DAGs read today: SQL sources (exchange files come with their
-    sensor and reader)."""
-    return [c for c in CONTRACTS.values() if c.channel == "sql"]
-
-
 def for_system(system: str) -> list[Contract]:
     return [c for c in CONTRACTS.values() if c.system == system]
 
 
-__all__ = ["CONTRACTS", "Column", "Contract", "extracted", "for_system", "get"]
+__all__ = ["CONTRACTS", "Column", "Contract", "for_system", "get"]

@@ -41,12 +41,31 @@ def select_changes(contract: Contract, window: Window | None) -> sa.Select:
     return stmt.order_by(*(table.c[k] for k in contract.primary_key))
 
 
+def select_keys(contract: Contract) -> sa.Select:
+    """Every primary key the source holds now: compared day by day, they reveal hard deletes."""
+    table = contract.source_table(sa.MetaData())
+    keys = [table.c[k] for k in contract.primary_key]
+    return sa.select(*keys).order_by(*keys)
+
+
+def read_keys(url: str, contract: Contract) -> pa.Table:
+    schema = pa.schema([contract.raw_schema().field(k) for k in contract.primary_key])
+    batches = _read(url, contract, select_keys(contract), schema, batch_rows=1_000_000)
+    return pa.Table.from_batches(list(batches), schema)
+
+
 def read_batches(
     url: str, contract: Contract, window: Window | None, batch_rows: int = 50_000
 ) -> Iterator[pa.RecordBatch]:
     """Yield the selected rows as record batches in the contract's raw schema."""
-    stmt = select_changes(contract, window)
-    schema = contract.raw_schema()
+    yield from _read(
+        url, contract, select_changes(contract, window), contract.raw_schema(), batch_rows
+    )
+
+
+def _read(
+    url: str, contract: Contract, stmt: sa.Select, schema: pa.Schema, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
     backend = make_url(url).get_backend_name()
     reader = _adbc_batches if backend in ("sqlite", "postgresql") else _sqlalchemy_batches
     try:

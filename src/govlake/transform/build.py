@@ -27,6 +27,15 @@ def build(settings: Settings, day: date) -> dict:
         spark.stop()
 
 
+def _live_keys(lake: Lake, contract: contracts.Contract, day: date) -> str | None:
+    """The key set of the newest extraction up to ``day``: what the source still holds."""
+    for partition in reversed(lake.partitions("raw", contract.name, until=day)):
+        found = lake.attachment_uri(partition, "keys")
+        if found:
+            return found
+    return None
+
+
 def _stage(spark, lake: Lake, table: str, contract: contracts.Contract, day: date) -> int:
     def files(zone: str) -> list[tuple[str, list[str]]]:
         return [
@@ -37,7 +46,9 @@ def _stage(spark, lake: Lake, table: str, contract: contracts.Contract, day: dat
     clean = files("clean")
     if not clean:
         raise LookupError(f"no clean partitions of {contract.name} up to {day}: run its extraction")
-    rows = latest_versions(spark, contract, clean, files("quarantine"))
+    rows = latest_versions(
+        spark, contract, clean, files("quarantine"), _live_keys(lake, contract, day)
+    )
     target = Partition("curated", table, day)
     run = lake.new_run_prefix(target)
     rows.coalesce(1).write.mode("overwrite").parquet(lake.store.uri(run))

@@ -23,10 +23,12 @@ def latest_versions(
     contract: Contract,
     clean_files: list[tuple[str, list[str]]],
     quarantine_files: list[tuple[str, list[str]]],
+    live_keys: str | None = None,
 ) -> DataFrame:
     """Rows of the latest clean version per primary key, with flags joined to one string.
 
-    ``*_files`` are ``(dt, [file uris])`` per partition, oldest first.
+    ``*_files`` are ``(dt, [file uris])`` per partition, oldest first. ``live_keys`` is the newest
+    key set read from the source: keys missing from it were hard-deleted and are dropped.
     """
     keys, mark = list(contract.primary_key), contract.watermark
     versions = _read(spark, clean_files).withColumn("_held", F.lit(False))
@@ -41,6 +43,8 @@ def latest_versions(
         F.col(mark).desc(), F.col("_dt").desc(), F.col("_held").desc()
     )
     latest = versions.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1")
+    if live_keys is not None:
+        latest = latest.join(spark.read.parquet(live_keys), on=keys, how="left_semi")
     return (
         latest.where(~F.col("_held"))
         .withColumn(FLAGS, F.when(F.size(FLAGS) > 0, F.array_join(F.array_sort(FLAGS), ",")))

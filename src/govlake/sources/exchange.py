@@ -1,0 +1,324 @@
+"""Reads the trading centre's daily exchange files (交换文件), the counterpart of ``sources.sql``.
+
+A file set lies under ``exchange/<system>/dt=YYYY-MM-DD/``: one file per table (JSON Lines or
+CSV), then ``_ready.json`` written last, listing each file's format, encoding, rows, bytes and
+sha256 and the day's hard deletes per table. A sensor pokes :func:`ready`; :func:`read_day` reads
+one table's file(s) into the contract's raw schema, values as sent (normalising is step 2's job).
+
+A file that cannot be trusted whole (checksum differs, declared encoding does not decode, does
+not parse, row count differs) is never guessed at: it is rejected with a one-line reason and its
+bytes are copied to ``quarantine/<system>/<table>/dt=YYYY-MM-DD/files/<name>`` for an operator.
+
+Sequence numbers (交换序号) are ``YYYYMMDD * 1_000_000 + n``: n counts a table's versions first
+exported that day, from 1 with no holes. So a gap is a missing n below the day's largest n; a
+re-sent copy keeps its older number and is left out; a missing tail cannot be seen. Files
+written as an initial history hold only the latest version of each key, so gaps there are
+expected and mean nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.json as pjson
+
+from govlake.contracts import Contract
+from govlake.errors import SourceError
+from govlake.sources.sql import to_raw_schema
+from govlake.storage import Store
+
+READY = "_ready.json"
+DETECT_ORDER = ("utf-8", "gb18030")  # for a file that declares no encoding; GB18030 ⊃ GBK
+# WHATWG practice: a file labelled GB2312 is in fact GBK (front-ends write GBK under that label).
+_ALIASES = {"gb2312": "gbk"}
+_DAY_SPAN = 1_000_000  # sequence numbers of one day: YYYYMMDD * _DAY_SPAN + n
+
+
+@dataclass
+class ExchangeRead:
+    """One table's rows of one day's file set, and what was made of each file."""
+
+    table: pa.Table  # the contract's raw schema, rows of every accepted file
+    files: list[dict] = field(default_factory=list)  # accepted files
+    rejected: list[dict] = field(default_factory=list)  # quarantined whole, with the reason
+    deletes: list[int] = field(default_factory=list)  # primary keys hard-deleted that day
+    sequence_gaps: list[tuple[int, int]] = field(default_factory=list)  # missing, inclusive
+
+
+class _Rejected(Exception):
+    """A file not to be read: the message is the one-line reason."""
+
+
+def day_prefix(system: str, day: date) -> str:
+    return f"exchange/{system}/dt={day.isoformat()}"
+
+
+def ready_key(system: str, day: date) -> str:
+    return f"{day_prefix(system, day)}/{READY}"
+
+
+def quarantine_prefix(contract: Contract, day: date) -> str:
+    return f"quarantine/{contract.system}/{contract.table}/dt={day.isoformat()}/files/"
+
+
+def ready(store: Store, system: str, day: date) -> dict | None:
+    """The day's ``_ready.json``, parsed, or None while the file set is not complete."""
+    data = store.get_bytes(ready_key(system, day))
+    if data is None:
+        return None
+    try:
+        marker = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceError(f"{ready_key(system, day)} is not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(marker, dict) or marker.get("dt") != day.isoformat():
+        raise SourceError(f"{ready_key(system, day)} does not describe the file set of {day}")
+    return marker
+
+
+def read_day(store: Store, contract: Contract, day: date) -> ExchangeRead:
+    """``contract``'s rows of the file set of ``day``; the set must be ready."""
+    marker = ready(store, contract.system, day)
+    if marker is None:
+        raise SourceError(
+            f"{ready_key(contract.system, day)} is missing: the file set of {day} is not "
+            "complete yet (wait for it; do not read a partial set)"
+        )
+    result = ExchangeRead(contract.raw_schema().empty_table())
+    tables = []
+    for entry in _entries(marker, contract, day):
+        try:
+            table, info = _read_file(store, contract, entry)
+        except _Rejected as exc:
+            result.rejected.append(_quarantine(store, contract, day, entry, str(exc)))
+            continue
+        tables.append(table)
+        result.files.append(info)
+    _drop_stale_copies(store, contract, day, result.files)
+    if tables:
+        result.table = pa.concat_tables(tables)
+    result.deletes = [int(k) for k in marker.get("deletes", {}).get(contract.table, [])]
+    result.sequence_gaps = sequence_gaps(result.table.column("sequence_number"), day)
+    return result
+
+
+def sequence_gaps(numbers: pa.ChunkedArray | pa.Array, day: date) -> list[tuple[int, int]]:
+    """Ranges of the day's sequence numbers missing below the largest one seen (inclusive)."""
+    base = int(day.strftime("%Y%m%d")) * _DAY_SPAN
+    seen = pc.drop_null(numbers).to_numpy()
+    ranks = np.unique(seen[(seen > base) & (seen < base + _DAY_SPAN)] - base)
+    previous = np.concatenate([[0], ranks[:-1]])
+    holes = np.flatnonzero(ranks - previous > 1)
+    return [(base + int(previous[i]) + 1, base + int(ranks[i]) - 1) for i in holes]
+
+
+# -- the file set ---------------------------------------------------------------------------------
+
+
+def _entries(marker: dict, contract: Contract, day: date) -> list[dict]:
+    try:
+        entries = [e for e in marker["files"] if e["table"] == contract.table]
+        [e["key"] for e in entries]  # every entry must name its file
+    except (KeyError, TypeError) as exc:
+        raise SourceError(f"{ready_key(contract.system, day)} is malformed: {exc!r}") from exc
+    if not entries:  # files are written even when empty: no entry means a broken set
+        raise SourceError(
+            f"{ready_key(contract.system, day)} lists no file of {contract.table}: the set is "
+            "incomplete; ask the trading centre to re-send the day"
+        )
+    return entries
+
+
+def _read_file(store: Store, contract: Contract, entry: dict) -> tuple[pa.Table, dict]:
+    key = entry["key"]
+    data = store.get_bytes(key)
+    if data is None:
+        raise _Rejected(f"{key}: listed in {READY} but not there")
+    _verify(key, data, entry)
+    text, encoding = _decode(key, data, entry.get("encoding"))
+    fmt = entry.get("format") or key.rsplit(".", 1)[-1]
+    table = _to_raw(key, _parse(key, fmt, text, contract), contract)
+    if entry.get("rows") is not None and table.num_rows != entry["rows"]:
+        raise _Rejected(f"{key}: holds {table.num_rows} rows, {READY} lists {entry['rows']}")
+    info = {
+        "key": key,
+        "format": fmt,
+        "declared_encoding": entry.get("encoding"),
+        "encoding": encoding,
+        "rows": table.num_rows,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256_verified": bool(entry.get("sha256")),
+    }
+    return table, info
+
+
+def _verify(key: str, data: bytes, entry: dict) -> None:
+    """A file cut short or altered in transfer no longer matches its size and sha256."""
+    digest = hashlib.sha256(data).hexdigest()
+    listed = entry.get("sha256")
+    if listed and digest != listed:
+        raise _Rejected(
+            f"{key}: {len(data)} bytes with sha256 {digest[:12]}…, but {READY} lists "
+            f"{entry.get('bytes')} bytes with sha256 {listed[:12]}… (truncated or altered); "
+            "quarantined"
+        )
+
+
+# -- encodings ------------------------------------------------------------------------------------
+
+
+def _decode(key: str, data: bytes, declared: str | None) -> tuple[str, str]:
+    """The text and the encoding it was read in: the declared one, strictly, or none at all."""
+    if declared:
+        codec = _codec(key, declared)
+        try:
+            return _strip_bom(data.decode(codec)), codec
+        except UnicodeDecodeError as exc:
+            raise _Rejected(_decode_reason(key, f"declared {_label(codec)} but", exc)) from None
+    first_error = None
+    for codec in DETECT_ORDER:
+        try:
+            return _strip_bom(data.decode(codec)), codec
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+    raise _Rejected(
+        _decode_reason(key, "no encoding declared, neither UTF-8 nor GB18030:", first_error)
+    )
+
+
+def _codec(key: str, declared: str) -> str:
+    try:
+        name = codecs.lookup(declared).name
+    except LookupError:
+        raise _Rejected(f"{key}: declared encoding {declared!r} is unknown; quarantined") from None
+    return _ALIASES.get(name, name)
+
+
+def _decode_reason(key: str, what: str, exc: UnicodeDecodeError) -> str:
+    byte = exc.object[exc.start]
+    return (
+        f"{key}: {what} byte 0x{byte:02x} at offset {exc.start} is not valid "
+        f"{_label(exc.encoding)}; quarantined"
+    )
+
+
+def _label(codec: str) -> str:
+    return codecs.lookup(codec).name.upper()
+
+
+def _strip_bom(text: str) -> str:
+    # Windows front-ends prefix UTF-8 with a BOM; it is not part of the first column's name.
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+# -- parsing --------------------------------------------------------------------------------------
+
+
+def _parse(key: str, fmt: str, text: str, contract: Contract) -> pa.Table:
+    if not text.strip():  # an empty file: no changes that day
+        return contract.raw_schema().empty_table()
+    data = io.BytesIO(text.encode("utf-8"))
+    try:
+        if fmt == "csv":
+            return _parse_csv(data, contract)
+        if fmt == "jsonl":
+            return _parse_jsonl(data, contract)
+    except pa.ArrowException as exc:
+        raise _Rejected(
+            f"{key}: does not parse as {fmt}: {_first_line(exc)}; quarantined"
+        ) from None
+    raise _Rejected(f"{key}: unknown format {fmt!r}; quarantined")
+
+
+def _parse_csv(data: io.BytesIO, contract: Contract) -> pa.Table:
+    """Every column as text first. An empty field is NULL (the only NULL CSV has); a quoted
+    empty field stays an empty string."""
+    names = contract.column_names
+    convert = pcsv.ConvertOptions(
+        column_types={n: pa.string() for n in names},
+        include_columns=names,
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    parse = pcsv.ParseOptions(newlines_in_values=True)
+    return pcsv.read_csv(data, parse_options=parse, convert_options=convert)
+
+
+def _parse_jsonl(data: io.BytesIO, contract: Contract) -> pa.Table:
+    """Text and integer columns with explicit types (an ISO-looking string must stay text, not be
+    inferred as a timestamp); numerics are inferred (JSON numbers) and cast to their text. A key
+    left out of a record is NULL, as JSON writers omit nulls."""
+    raw = contract.raw_schema()
+    explicit = pa.schema(
+        [
+            (f.name, pa.int64() if pa.types.is_integer(f.type) else pa.string())
+            for f in raw
+            if not _is_numeric(contract, f.name)
+        ]
+    )
+    parse = pjson.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer")
+    table = pjson.read_json(data, parse_options=parse)
+    for name in raw.names:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+    return table
+
+
+def _is_numeric(contract: Contract, name: str) -> bool:
+    return contract.column(name).source_type.startswith("numeric")
+
+
+def _to_raw(key: str, table: pa.Table, contract: Contract) -> pa.Table:
+    """Cast to the raw schema (text to int64/timestamp, JSON numbers to their shortest text)."""
+    missing = [n for n in contract.column_names if n not in table.column_names]
+    if missing:
+        raise _Rejected(f"{key}: lacks the contract's columns {missing}; quarantined")
+    schema = contract.raw_schema()
+    table = table.select(contract.column_names)
+    try:
+        batches = [to_raw_schema(b, schema) for b in table.to_batches()]
+    except pa.ArrowException as exc:
+        reason = f"a value does not fit the raw schema: {_first_line(exc)}"
+        raise _Rejected(f"{key}: {reason}; quarantined") from None
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+# -- quarantine -----------------------------------------------------------------------------------
+
+
+def _quarantine(store: Store, contract: Contract, day: date, entry: dict, reason: str) -> dict:
+    """Copy the file's bytes as they came, for an operator to inspect; rows are not read."""
+    key = entry.get("key", "")
+    data = store.get_bytes(key) if key else None
+    copy = quarantine_prefix(contract, day) + key.rsplit("/", 1)[-1] if data is not None else None
+    if copy:
+        store.put_bytes(data, copy)
+    return {
+        "key": key,
+        "declared_encoding": entry.get("encoding"),
+        "reason": reason,
+        "quarantined_as": copy,
+    }
+
+
+def _drop_stale_copies(store: Store, contract: Contract, day: date, files: list[dict]) -> None:
+    """A re-delivered file that now reads cleanly must not leave its old copy in quarantine."""
+    prefix = quarantine_prefix(contract, day)
+    names = {f["key"].rsplit("/", 1)[-1] for f in files}
+    stale = [k for k in store.list(prefix) if k.rsplit("/", 1)[-1] in names]
+    if stale:
+        store.delete(stale)
