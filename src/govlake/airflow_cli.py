@@ -35,7 +35,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "SPARK_LOCAL_IP": "127.0.0.1",
         "GOVLAKE_VAR_DIR": str(settings.var_dir),
         "GOVLAKE_PROFILE": settings.profile.value,
-        "GOVLAKE_DAG__TASK_RETRIES": str(settings.dag.task_retries),
+        **{f"GOVLAKE_DAG__{k.upper()}": str(v) for k, v in settings.dag.model_dump().items()},
     }
 
 

@@ -200,7 +200,8 @@ def run(
     from govlake import pipeline
 
     # A demo run fails fast instead of waiting out retry back-offs.
-    settings = get_settings().model_copy(update={"dag": DagSettings(task_retries=0)})
+    fail_fast = DagSettings(task_retries=0, files_poke_seconds=5, files_timeout_minutes=2)
+    settings = get_settings().model_copy(update={"dag": fail_fast})
     run_on = date.fromisoformat(day) if day else _yesterday()
     with console.status("seeding the simulated department systems") as status:
         pipeline.seed_sources(settings, run_on, scale)

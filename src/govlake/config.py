@@ -39,6 +39,8 @@ class DagSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVLAKE_DAG__", extra="ignore")
 
     task_retries: int = 2  # `govlake run` sets 0 to fail fast
+    files_poke_seconds: int = 300  # how often the exchange-file sensor looks
+    files_timeout_minutes: int = 360  # how long it waits for the day's file set
 
 
 class Settings(BaseSettings):

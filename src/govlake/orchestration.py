@@ -100,7 +100,14 @@ def extract_dag(system: str) -> DAG:
 def _wait_for_files(system: str):
     """The trading centre's file set of the day is complete once its ``_ready.json`` is there."""
 
-    @task.sensor(task_id="wait_for_files", poke_interval=300, timeout=6 * 3600, mode="reschedule")
+    waits = DagSettings()
+
+    @task.sensor(
+        task_id="wait_for_files",
+        poke_interval=waits.files_poke_seconds,
+        timeout=waits.files_timeout_minutes * 60,
+        mode="reschedule",
+    )
     def wait_for_files() -> bool:
         return bool(run_step("files_ready", system, run_day()))
 

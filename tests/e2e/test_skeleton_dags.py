@@ -30,7 +30,10 @@ DAY2 = DAY + timedelta(days=1)
 
 def _settings(var_dir) -> Settings:
     return Settings(
-        profile="embedded", var_dir=var_dir, dag=DagSettings(task_retries=0), _env_file=None
+        profile="embedded",
+        var_dir=var_dir,
+        dag=DagSettings(task_retries=0, files_poke_seconds=5, files_timeout_minutes=2),
+        _env_file=None,
     )
 
 
@@ -69,7 +72,9 @@ def runs(tmp_path_factory):
     rerun_checksum = _checksum(settings)
 
     rebuilt = _settings(tmp_path_factory.mktemp("full-rebuild"))
-    shutil.copytree(settings.var_dir / "sources", rebuilt.var_dir / "sources")  # same state
+    # The same source state: the department databases and the trading centre's file sets.
+    shutil.copytree(settings.var_dir / "sources", rebuilt.var_dir / "sources")
+    shutil.copytree(settings.lake_dir / "exchange", rebuilt.lake_dir / "exchange")
     pipeline.run_day(rebuilt, DAY2, full=True, progress=lambda _: None)
     return {
         "before": before,
