@@ -215,60 +215,59 @@ class CreditSimulator:
         entities = entity_truth(rows["record_id"], "enterprise", rows["_entity"])
         return finish(c.TAX_CREDIT_LEVELS, rows, targets, rate, rng, entities=entities, **changes)
 
-    def _abnormal(
-        self,
-        world: World,
-        enterprises: pd.DataFrame,
-        share: float,
-        start: date,
-        until: date,
-        first_id: int,
-        tag: object = "history",
-    ) -> pd.DataFrame:
-        rng = v.rng_for(world.seed, SYSTEM, "abnormal_operations", tag)
-        listed = sample(rng, enterprises, share, minimum=20 if tag == "history" else 1)
-        n = len(listed)
-        listed_on = v.random_dates(rng, n, start, until)
-        removed_on = np.minimum(listed_on + 30, np.datetime64(until, "D")).astype(str)
-        return pd.DataFrame(
-            {
-                "record_id": np.arange(first_id, first_id + n, dtype=np.int64),
-                "uscc": listed["uscc"].to_numpy(),
-                "enterprise_name": v.name_variants(rng, listed["name"]),
+    def _abnormal(self, world, enterprises, share, start, until, first_id, tag="history"):
+        def columns(rng, n, listed_on):
+            removed_on = np.minimum(listed_on + 30, np.datetime64(until, "D")).astype(str)
+            return {
                 "reason": rng.choice(_ABNORMAL_REASONS, n),
-                "listed_on": listed_on.astype(str),
                 "removed_on": np.where(rng.random(n) < 0.3, removed_on, None),
-                "authority": rng.choice(_AUTHORITIES, n),
-                "updated_at": history_times(rng, n, world, until)
-                if tag == "history"
-                else day_times(rng, n, until),
-                "_entity": listed["entity_id"].to_numpy(),
             }
+
+        return self._listing(
+            c.ABNORMAL_OPERATIONS, world, enterprises, share, start, until, first_id, tag, columns
         )
 
-    def _serious(
+    def _serious(self, world, enterprises, share, start, until, first_id, tag="history"):
+        def columns(rng, n, listed_on):
+            return {
+                "sector": rng.choice(_SECTORS, n),
+                "reason": "存在严重违法失信行为，依法列入严重失信主体名单",
+                "expires_on": (listed_on + np.timedelta64(3 * 365, "D")).astype(str),
+            }
+
+        return self._listing(
+            c.SERIOUS_DISHONESTY, world, enterprises, share, start, until, first_id, tag, columns
+        )
+
+    def _listing(
         self,
+        contract,
         world: World,
         enterprises: pd.DataFrame,
         share: float,
         start: date,
         until: date,
         first_id: int,
-        tag: object = "history",
+        tag: object,
+        columns,
     ) -> pd.DataFrame:
-        rng = v.rng_for(world.seed, SYSTEM, "serious_dishonesty", tag)
+        """Entities put on a list (经营异常, 严重失信) between ``start`` and ``until``; ``columns``
+        adds the list's own fields. ``tag`` is "history" or the simulated day."""
+        rng = v.rng_for(world.seed, SYSTEM, contract.table, tag)
         listed = sample(rng, enterprises, share, minimum=20 if tag == "history" else 1)
         n = len(listed)
         listed_on = v.random_dates(rng, n, start, until)
+        head = {
+            "record_id": np.arange(first_id, first_id + n, dtype=np.int64),
+            "uscc": listed["uscc"].to_numpy(),
+            "enterprise_name": v.name_variants(rng, listed["name"]),
+            "listed_on": listed_on.astype(str),
+        }
+        own = columns(rng, n, listed_on)
         return pd.DataFrame(
             {
-                "record_id": np.arange(first_id, first_id + n, dtype=np.int64),
-                "uscc": listed["uscc"].to_numpy(),
-                "enterprise_name": v.name_variants(rng, listed["name"]),
-                "sector": rng.choice(_SECTORS, n),
-                "reason": "存在严重违法失信行为，依法列入严重失信主体名单",
-                "listed_on": listed_on.astype(str),
-                "expires_on": (listed_on + np.timedelta64(3 * 365, "D")).astype(str),
+                **head,
+                **own,
                 "authority": rng.choice(_AUTHORITIES, n),
                 "updated_at": history_times(rng, n, world, until)
                 if tag == "history"
