@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from govlake.config import PROJECT_DIR, Settings
@@ -20,6 +21,25 @@ EXPECTATIONS = PROJECT_DIR / "expectations"
 TINY = World(seed=7, scale=SCALES["tiny"], until=DAY)
 # The defect kinds the register's current suite catches; the data-quality issue adds the rest of
 # the catalogue (unknown_region, future_date, orphan_reference) to the suites.
+# The warehouse's staged register, as the load tests build it (warehouse/migrations, 0001).
+TABLE = "core.stg_enterprise_register"
+SCHEMAS = {"core", "mart", "portal", "dq", "ops", "restricted"}
+REGISTER_SCHEMA = pa.schema(
+    [
+        ("enterprise_id", pa.int64()),
+        ("uscc", pa.string()),
+        ("name", pa.string()),
+        ("entity_type", pa.string()),
+        ("legal_rep_name", pa.string()),
+        ("legal_rep_id_number", pa.string()),
+        ("region_code", pa.string()),
+        ("registered_capital", pa.decimal128(20, 4)),
+        ("established_on", pa.date32()),
+        ("status", pa.string()),
+        ("updated_at", pa.timestamp("us")),
+        ("dq_flags", pa.string()),
+    ]
+)
 SUITE_CATCHES = {"bad_uscc_checksum", "required_null", "too_long", "bad_id_checksum"}
 
 

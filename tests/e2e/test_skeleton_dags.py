@@ -21,10 +21,9 @@ from govlake.config import DagSettings, Settings
 from govlake.lake import Lake, Partition
 from govlake.simulator import run as simulator
 from govlake.simulator.sink import SqlSink
-from tests.conftest import DAY, REGISTER
+from tests.conftest import DAY, REGISTER, TABLE
 
 pytestmark = pytest.mark.e2e
-TABLE = "core.stg_enterprise_register"
 DAY2 = DAY + timedelta(days=1)
 
 

@@ -13,27 +13,10 @@ import pytest
 
 from govlake import load
 from govlake.errors import WarehouseError
+from tests.conftest import REGISTER_SCHEMA, SCHEMAS, TABLE
 
 pytestmark = pytest.mark.services
 
-TABLE = "core.stg_enterprise_register"
-SCHEMAS = {"core", "mart", "portal", "dq", "ops", "restricted"}
-REGISTER_SCHEMA = pa.schema(
-    [
-        ("enterprise_id", pa.int64()),
-        ("uscc", pa.string()),
-        ("name", pa.string()),
-        ("entity_type", pa.string()),
-        ("legal_rep_name", pa.string()),
-        ("legal_rep_id_number", pa.string()),
-        ("region_code", pa.string()),
-        ("registered_capital", pa.decimal128(20, 4)),
-        ("established_on", pa.date32()),
-        ("status", pa.string()),
-        ("updated_at", pa.timestamp("us")),
-        ("dq_flags", pa.string()),
-    ]
-)
 NAMES = ("上海某某科技有限公司", 'A,"B"\n公司', "", "x\\.y", "\\.", "a\n\\.\nb", "tab\tand 'quote'")
 CAPITALS = (
     Decimal("1000.5"),

@@ -12,26 +12,9 @@ import pytest
 
 from govlake import load
 from govlake.errors import WarehouseError
+from tests.conftest import REGISTER_SCHEMA, SCHEMAS, TABLE
 
-TABLE = "core.stg_enterprise_register"
-SCHEMAS = {"core", "mart", "portal", "dq", "ops", "restricted"}
 CAPITALS = (Decimal("1000.5"), Decimal("0"), Decimal("-0.0001"), None)
-REGISTER_SCHEMA = pa.schema(
-    [
-        ("enterprise_id", pa.int64()),
-        ("uscc", pa.string()),
-        ("name", pa.string()),
-        ("entity_type", pa.string()),
-        ("legal_rep_name", pa.string()),
-        ("legal_rep_id_number", pa.string()),
-        ("region_code", pa.string()),
-        ("registered_capital", pa.decimal128(20, 4)),
-        ("established_on", pa.date32()),
-        ("status", pa.string()),
-        ("updated_at", pa.timestamp("us")),
-        ("dq_flags", pa.string()),
-    ]
-)
 # The checksum of register(5): pinned, because checksums are compared across engines and builds.
 REGISTER_5_CHECKSUM = "fbce89efeecd3b7042ccabbcfcffe50a07774c4c937704836fa278c399120a04"
 
