@@ -29,12 +29,14 @@ lint: install
 test: install lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
-# Speed figures (not pass/fail): the simulator at city scale.
+# Speed figures (not pass/fail) at city scale: extraction from SQLite and PostgreSQL vs a naive
+# baseline, and a one-day run of the extract DAGs under Airflow. Sources are cached in var/bench.
 bench: install
-	$(BIN)/govlake bench --scale city --days 1
+	$(BIN)/govlake bench --scale city
 
+# PostgreSQL, the S3 server and Airflow (UI URL printed) on free loopback ports; NO_AIRFLOW=1 skips Airflow.
 up: install
-	$(BIN)/govlake services up
+	$(BIN)/govlake services up $(if $(NO_AIRFLOW),--no-airflow)
 
 down: install
 	$(BIN)/govlake services down

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from govlake.config import PROJECT_DIR, Settings
+from govlake.config import PROJECT_DIR, DagSettings, Settings
 from govlake.contracts import get
 from govlake.simulator.base import Batch
 from govlake.simulator.credit import CreditSimulator
@@ -19,8 +19,9 @@ DAY = date(2026, 11, 23)
 REGISTER = get("credit.enterprise_register")
 EXPECTATIONS = PROJECT_DIR / "expectations"
 TINY = World(seed=7, scale=SCALES["tiny"], until=DAY)
-# The defect kinds the register's current suite catches; the data-quality issue adds the rest of
-# the catalogue (unknown_region, future_date, orphan_reference) to the suites.
+# The defect kinds the register's suite catches on its own. orphan_reference (legal_rep_person_id
+# not in credit.persons) needs the persons table as a lookup: validate_and_split(...,
+# references=...) catches it, without one the rule is skipped (tests/unit/test_rules.py).
 # The warehouse's staged register, as the load tests build it (warehouse/migrations, 0001).
 TABLE = "core.stg_enterprise_register"
 SCHEMAS = {"core", "mart", "portal", "dq", "ops", "restricted"}
@@ -40,7 +41,20 @@ REGISTER_SCHEMA = pa.schema(
         ("dq_flags", pa.string()),
     ]
 )
-SUITE_CATCHES = {"bad_uscc_checksum", "required_null", "too_long", "bad_id_checksum"}
+SUITE_CATCHES = {
+    "bad_uscc_checksum",
+    "required_null",
+    "too_long",
+    "bad_id_checksum",
+    "unknown_region",
+    "future_date",
+}
+
+
+def fail_fast_settings(var_dir: Path, **values) -> Settings:
+    """Settings for real Airflow runs in tests: no retries, a short wait for exchange files."""
+    fast = DagSettings(task_retries=0, files_poke_seconds=5, files_timeout_minutes=2)
+    return Settings(var_dir=var_dir, dag=fast, _env_file=None, **values)
 
 
 @pytest.fixture

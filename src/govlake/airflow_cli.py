@@ -20,6 +20,8 @@ class AirflowRunError(GovlakeError):
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
+    from govlake import lineage
+
     home = settings.var_dir / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     return {
@@ -31,6 +33,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}"
         ),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        **lineage.airflow_env(settings),  # the OpenLineage provider's transport and namespace
         "GX_ANALYTICS_ENABLED": "false",
         "SPARK_LOCAL_IP": "127.0.0.1",
         "GOVLAKE_VAR_DIR": str(settings.var_dir),

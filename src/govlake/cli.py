@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Settings.", no_args_is_help=True)
 services_app = typer.Typer(
-    help="Local PostgreSQL and S3 server (the services profile).", no_args_is_help=True
+    help="Local PostgreSQL, S3 server and Airflow (the services profile).", no_args_is_help=True
 )
 warehouse_app = typer.Typer(help="The warehouse schema.", no_args_is_help=True)
 simulate_app = typer.Typer(help="The simulated department systems.", no_args_is_help=True)
@@ -54,21 +54,33 @@ def config_show(as_json: bool = typer.Option(False, "--json", help="print JSON")
 
 
 @services_app.command("up")
-def services_up(name: str = "local") -> None:
-    """Start PostgreSQL and the S3 server on loopback (idempotent) and print where they are."""
+def services_up(
+    name: str = "local",
+    airflow: bool = typer.Option(
+        True, help="also start Airflow (API server and UI, scheduler, DAG processor, triggerer)"
+    ),
+) -> None:
+    """Start PostgreSQL, the S3 server and Airflow on loopback (idempotent); print where."""
     from govlake import services
 
-    with console.status("starting PostgreSQL and the S3 server"):
-        stack = services.up(name, var_dir=get_settings().var_dir)
+    what = "PostgreSQL, the S3 server and Airflow" if airflow else "PostgreSQL and the S3 server"
+    with console.status(f"starting {what}"):
+        stack = services.up(name, var_dir=get_settings().var_dir, airflow=airflow)
     _print_status(services.status(name, var_dir=get_settings().var_dir))
-    console.print(f"use them: [bold]set -a; . {stack.state_dir / 'govlake.env'}; set +a[/]")
+    say(f"use them: [bold]set -a; . {stack.state_dir / 'govlake.env'}; set +a[/]")
+    if stack.airflow:
+        say(
+            f"Airflow UI: [bold]{stack.airflow.url}[/] (user {stack.airflow.user}, password in "
+            f"{stack.airflow.password_file}); the airflow command: "
+            f"set -a; . {stack.airflow.env_file}; set +a"
+        )
 
 
 @services_app.command("down")
 def services_down(
     name: str = "local", purge: bool = typer.Option(False, help="delete data")
 ) -> None:
-    """Stop the local services (data is kept unless --purge)."""
+    """Stop the local services, Airflow included (data is kept unless --purge)."""
     from govlake import services
 
     services.down(name, var_dir=get_settings().var_dir, purge=purge)
@@ -84,9 +96,15 @@ def services_status(name: str = "local") -> None:
 
 
 def _print_status(status: dict) -> None:
-    table = Table("key", "value", title="local services")
+    table = Table("key", title="local services")
+    table.add_column("value", overflow="fold")  # paths and URLs whole, to copy
     for key, value in status.items():
-        table.add_row(str(key), json.dumps(value) if isinstance(value, dict) else str(value))
+        if isinstance(value, dict):  # one row per part: postgres.port, airflow.url, ...
+            for part, shown in value.items():
+                text = json.dumps(shown) if isinstance(shown, dict) else str(shown)
+                table.add_row(f"{key}.{part}", text)
+        else:
+            table.add_row(str(key), str(value))
     console.print(table)
 
 
@@ -165,23 +183,39 @@ def extract(
                 str(checked["quarantined_rows"]),
                 str(checked["flagged_rows"]),
             )
+        if any(c.channel == "exchange" for c in tables):
+            steps.archive_files(settings, system, run_on, full=full)
     console.print(table)
 
 
 @app.command()
 def bench(
-    scale: str = typer.Option("city", help="simulator scale to time"),
-    days: int = typer.Option(1, help="days of changes to time after the history"),
+    scale: str = typer.Option("city", help="simulator scale of the sources"),
+    seed: int = typer.Option(7, help="simulator seed"),
+    until: str = typer.Option(
+        None, help="last day of the simulated history, YYYY-MM-DD (default: yesterday)"
+    ),
+    postgres: bool = typer.Option(True, help="also time extraction from PostgreSQL"),
+    airflow: bool = typer.Option(True, help="also time a one-day run under airflow dags test"),
 ) -> None:
-    """Time the simulator at a scale (figures: rows/s, seconds per day, peak memory)."""
+    """Speed figures: full-year extraction from SQLite and PostgreSQL against a naive baseline,
+    and a one-day run of the extract DAGs under Airflow (also written to var/bench/results.json)."""
     from govlake import bench as benchmarks
 
-    with console.status(f"simulating the {scale} history"):
-        figures = benchmarks.simulator(scale, _yesterday(), days)
-    table = Table("figure", "value", title="simulator benchmark (SQLite)")
-    for name, value in figures.items():
-        table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
-    console.print(table)
+    last = date.fromisoformat(until) if until else _yesterday()
+    with console.status("benchmarking") as status:
+        results = benchmarks.run_all(
+            get_settings().var_dir,
+            scale=scale,
+            seed=seed,
+            until=last,
+            postgres=postgres,
+            airflow=airflow,
+            progress=lambda text: status.update(text),
+        )
+    for table in benchmarks.tables(results):
+        console.print(table)
+    console.print(f"figures written to {results['results_file']}")
 
 
 def _print_counts(title: str, counts: dict[str, int]) -> None:

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     # Where failure alerts are POSTed (a chat or paging webhook); it may carry a token.
     alert_webhook_url: SecretStr | None = None
 
+    # OpenLineage transport, as the JSON of openlineage-python's transport config: unset, a file
+    # of events under var/lineage/; in production HTTP to a lineage server (Marquez). It may carry
+    # an API key, so it is a secret.
+    lineage_transport: SecretStr | None = None
+
     # Extraction.
     extract_lookback_hours: int = 24
     extract_batch_rows: int = 50_000

@@ -1,17 +1,21 @@
 """The lake: object-store paths and atomic partition writes, on a local directory or S3.
 
-Layout: ``<zone>/<system>/<table>/dt=<YYYY-MM-DD>/`` with zones exchange, raw, quarantine, clean
-and curated. A partition is written whole and replaced whole: the data files of a write go under
-a fresh ``run=<id>/`` prefix, then ``_manifest.json`` is put in one request. The manifest is the
-commit point on both backends (S3 has no rename): readers follow it, so they see the old partition
-or the new one, never a mix. Files of older runs are deleted after the commit.
+Layout: ``<zone>/<system>/<table>/dt=<YYYY-MM-DD>/`` with zones exchange (the inbox of file
+sets; ``archive/exchange/`` once processed), raw, quarantine, clean and curated. A partition is
+written whole and replaced whole: the data files of a write go under a fresh ``run=<id>/``
+prefix, then ``_manifest.json`` is put in one request. The manifest is the commit point on both
+backends (S3 has no rename): readers follow it, so they see the old partition or the new one,
+never a mix. Files of older runs are deleted after the commit. The manifest also records the
+schema's fingerprint, the write's timings and the Airflow run that made it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +31,7 @@ from govlake.storage import Store, open_store
 if TYPE_CHECKING:
     import pyarrow as pa
 
-ZONES = ("exchange", "raw", "quarantine", "clean", "curated")
+ZONES = ("exchange", "archive", "raw", "quarantine", "clean", "curated")
 MANIFEST = "_manifest.json"
 
 
@@ -101,7 +105,9 @@ class Lake:
             self.store.put_bytes(_parquet_bytes(table), attachments[role]["key"])
         if attachments:
             metadata = {**metadata, "attachments": attachments}
-        self.commit(partition, run, [{"key": key, "rows": rows}], writer.schema.names, metadata)
+        columns = {f.name: str(f.type) for f in writer.schema}
+        metadata = {**metadata, "timings": writer.timings(), **_orchestrator_run()}
+        self.commit(partition, run, [{"key": key, "rows": rows}], columns, metadata)
 
     def attachment_uri(self, partition: Partition, role: str) -> str | None:
         """Where a partition's attachment (e.g. the source's key set) is, if it has one."""
@@ -119,11 +125,15 @@ class Lake:
         partition: Partition,
         run: str,
         files: list[dict],
-        columns: list[str],
+        columns: dict[str, str],
         metadata: dict,
     ) -> dict:
-        """Make ``files`` (already under ``run``) the partition's content; drop older runs."""
-        own = {"zone", "dataset", "dt", "run", "rows", "files", "columns", "written_at"}
+        """Make ``files`` (already under ``run``) the partition's content; drop older runs.
+
+        ``columns`` maps each column to its type; their fingerprint lets a reader see at a glance
+        whether two partitions share a schema."""
+        own = {"zone", "dataset", "dt", "run", "rows", "files", "columns", "schema_fingerprint"}
+        own |= {"written_at"}
         if own & metadata.keys():
             raise ValueError(f"manifest metadata may not redefine {sorted(own & metadata.keys())}")
         manifest = {
@@ -134,6 +144,7 @@ class Lake:
             "rows": sum(f["rows"] for f in files),
             "files": files,
             "columns": columns,
+            "schema_fingerprint": schema_fingerprint(columns),
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **metadata,
         }
@@ -161,6 +172,19 @@ class Lake:
         return sorted(found, key=lambda p: p.dt)
 
 
+def _orchestrator_run() -> dict:
+    """The Airflow run that wrote the partition (Airflow exports it to the task's environment)."""
+    names = {"dag_id": "AIRFLOW_CTX_DAG_ID", "run_id": "AIRFLOW_CTX_DAG_RUN_ID"}
+    found = {key: os.environ[var] for key, var in names.items() if os.environ.get(var)}
+    return {"airflow": found} if found else {}
+
+
+def schema_fingerprint(columns: dict[str, str]) -> str:
+    """A short hash of the column names and types, in order."""
+    text = json.dumps(list(columns.items()), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _parquet_bytes(table: pa.Table) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -184,6 +208,7 @@ class PartitionWriter:
         self.rows = 0
         self.attachments: dict[str, pa.Table] = {}
         self.metadata: dict = {}  # what the writer learns while writing, for the manifest
+        self._started = (datetime.now(UTC), time.perf_counter())
         self._writer = pq.ParquetWriter(self.path, schema, compression="zstd")
 
     def attach(self, role: str, table: pa.Table) -> None:
@@ -198,6 +223,14 @@ class PartitionWriter:
     def finish(self) -> tuple[Path, int]:
         self._writer.close()
         return self.path, self.rows
+
+    def timings(self) -> dict:
+        """When the write started and how long it took (reading the source included)."""
+        started_at, started = self._started
+        return {
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
 
     def abort(self) -> None:
         self._writer.close()

@@ -11,7 +11,7 @@ import pendulum
 from airflow.sdk import DAG, Asset, Param, TaskGroup, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from govlake import contracts
+from govlake import contracts, lineage
 from govlake.alerts import task_failed
 from govlake.config import DagSettings, get_settings
 
@@ -87,14 +87,30 @@ def extract_dag(system: str) -> DAG:
         },
     ) as dag:
         tables = [c for c in contracts.CONTRACTS.values() if c.system == system]
-        files = _wait_for_files(system) if any(c.channel == "exchange" for c in tables) else None
+        extracts, validates = [], {}
         for contract in tables:
             with TaskGroup(group_id=contract.table):
-                first = _extract_task(contract.name)
-                first >> _validate_task(contract.name)
-            if files is not None:
-                files >> first
+                extracts.append(_extract_task(contract.name))
+                validates[contract.name] = _validate_task(contract.name)
+                extracts[-1] >> validates[contract.name]
+        for child, parent in _lookups(tables):  # rules of a child read its parents' clean rows
+            validates[parent] >> validates[child]
+        if any(c.channel == "exchange" for c in tables):
+            _wait_for_files(system) >> extracts >> _archive_files(system)
+    lineage.with_lineage(dag.tasks)
     return dag
+
+
+def _lookups(tables: list[contracts.Contract]) -> list[tuple[str, str]]:
+    """(child, parent) pairs of the tables whose validation rules look up another table."""
+    from govlake.config import PROJECT_DIR
+    from govlake.quality.rules import referenced_tables
+
+    return [
+        (c.name, parent)
+        for c in tables
+        for parent in sorted(referenced_tables(c, PROJECT_DIR / "expectations"))
+    ]
 
 
 def _wait_for_files(system: str):
@@ -112,6 +128,17 @@ def _wait_for_files(system: str):
         return bool(run_step("files_ready", system, run_day()))
 
     return wait_for_files()
+
+
+def _archive_files(system: str):
+    """Once every table has its raw partition, the day's file set leaves the inbox."""
+
+    @task(task_id="archive_files")
+    def archive_files() -> dict:
+        full = bool(get_current_context()["params"]["full"])
+        return run_step("archive_files", system, run_day(), full=full)
+
+    return archive_files()
 
 
 def _extract_task(dataset: str):
@@ -157,4 +184,5 @@ def build_dag() -> DAG:
             return run_step("load_warehouse", run_day())
 
         migrate() >> transform() >> load()
+    lineage.with_lineage(dag.tasks)
     return dag

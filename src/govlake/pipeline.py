@@ -29,13 +29,17 @@ def seed_sources(settings: Settings, day: date, scale: str, seed: int = 7) -> di
 def run_day(settings: Settings, day: date, full: bool, progress: Progress) -> dict:
     progress("preparing Airflow's metadata database")
     migrate_metadata(settings)
-    systems = sorted({c.system for c in contracts.CONTRACTS.values()})
-    for system in systems:
-        progress(f"extract_{system} for {day} ({'full snapshot' if full else 'changes'})")
-        dags_test(settings, f"extract_{system}", day, {"full": full})
+    extract_day(settings, day, full, progress)
     progress(f"build_warehouse for {day}")
     dags_test(settings, "build_warehouse", day)
     return summarise(settings, day)
+
+
+def extract_day(settings: Settings, day: date, full: bool, progress: Progress) -> None:
+    """Run every ``extract_<system>`` DAG for ``day`` (Airflow's metadata must be migrated)."""
+    for system in sorted({c.system for c in contracts.CONTRACTS.values()}):
+        progress(f"extract_{system} for {day} ({'full snapshot' if full else 'changes'})")
+        dags_test(settings, f"extract_{system}", day, {"full": full})
 
 
 def summarise(settings: Settings, day: date) -> dict:

@@ -10,6 +10,7 @@ test suite's stacks ("test-<pid>") run side by side. Everything a stack owns liv
     s3.json       the S3 server's identity file (0600)
     s3.pid  s3.log  s3data/
     pg/           PostgreSQL: data/, run/ (unix socket), postgres.log
+    airflow/      Airflow, when started (``up(..., airflow=True)``): see airflow_service.py
 
 As root, PostgreSQL runs as user ``postgres``; if that user cannot reach ``pg/`` (the repo under
 a 0700 directory) or the socket path would be too long, ``pg/`` moves to
@@ -34,8 +35,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govlake.errors import GovlakeError
+
+if TYPE_CHECKING:
+    from govlake.airflow_service import AirflowService
 
 ROLE = "govlake"
 BUCKET = "govlake"
@@ -70,6 +75,7 @@ class ServiceStack:
     pg_password: str = field(repr=False)
     s3_access_key: str = field(repr=False)
     s3_secret_key: str = field(repr=False)
+    airflow: AirflowService | None = None  # set by up(..., airflow=True)
 
     @property
     def s3_endpoint(self) -> str:
@@ -113,8 +119,9 @@ class ServiceStack:
 # --------------------------------------------------------------------------- public API
 
 
-def up(name: str = "local", var_dir: Path | str = "var") -> ServiceStack:
-    """Start the stack (or return it if it is already running and healthy)."""
+def up(name: str = "local", var_dir: Path | str = "var", airflow: bool = False) -> ServiceStack:
+    """Start the stack (or return it if it is already running and healthy); with ``airflow``
+    also Airflow's API server, scheduler, DAG processor and triggerer (left as they are without)."""
     state_dir = _state_dir(name, var_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     with _locked(state_dir / ".lock"):
@@ -132,6 +139,10 @@ def up(name: str = "local", var_dir: Path | str = "var") -> ServiceStack:
                     raise
         text = "".join(f"{key}={value}\n" for key, value in stack.env().items())
         _write_file(stack.env_file, text, private=True)
+        if airflow:
+            from govlake import airflow_service
+
+            stack.airflow = airflow_service.up(stack, Path(var_dir).resolve())
         return stack
 
 
@@ -152,6 +163,8 @@ def down(name: str = "local", var_dir: Path | str = "var", purge: bool = False) 
 
 def status(name: str = "local", var_dir: Path | str = "var") -> dict:
     """Whether the stack runs, with ports, pids, log files and URLs (never a secret)."""
+    from govlake import airflow_service
+
     state_dir = _state_dir(name, var_dir)
     state = _read_json(state_dir / "state.json")
     if not state:
@@ -180,6 +193,7 @@ def status(name: str = "local", var_dir: Path | str = "var") -> dict:
             "bucket": BUCKET,
             "log": str(state_dir / "s3.log"),
         },
+        "airflow": airflow_service.status(state_dir),
     }
 
 
@@ -209,6 +223,9 @@ def _start(name: str, state_dir: Path, old: dict, creds: dict) -> ServiceStack:
 
 
 def _stop(state_dir: Path, state: dict, fast: bool = False) -> None:
+    from govlake import airflow_service
+
+    airflow_service.stop(state_dir, fast)  # first: it uses both servers
     _stop_weed(state_dir, state.get("weed_ports", {}), fast)
     if state.get("pg_dir"):
         _stop_postgres(Path(state["pg_dir"]), fast)

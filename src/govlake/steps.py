@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from govlake import contracts
+from govlake import contracts, lineage
 from govlake.config import Settings, redact_url
 from govlake.lake import Lake, Partition
 
@@ -33,7 +33,7 @@ def extract(settings: Settings, dataset: str, day: date, full: bool = False) -> 
 def _extract_sql(settings: Settings, contract: contracts.Contract, day: date, full: bool) -> dict:
     """Rows whose watermark falls in the day (plus the look-back), with the source's whole key
     set beside them: keys that vanish are hard deletes."""
-    from govlake.sources.sql import Window, read_batches, read_keys
+    from govlake.sources.sql import Window, read_batches, read_keys, select_changes
 
     dataset = contract.name
     start = datetime.combine(day, time()) - timedelta(hours=settings.extract_lookback_hours)
@@ -44,12 +44,17 @@ def _extract_sql(settings: Settings, contract: contracts.Contract, day: date, fu
         "mode": "full" if full else "incremental",
         "window": None if window is None else [window.start.isoformat(), window.end.isoformat()],
         "source": redact_url(url),
+        "query": " ".join(str(select_changes(contract, window)).split()),
     }
     partition = Partition("raw", dataset, day)
     with lake.write(partition, contract.raw_schema(), metadata) as writer:
         for batch in read_batches(url, contract, window, settings.extract_batch_rows):
             writer.write(batch)
         writer.attach("keys", read_keys(url, contract))  # read after the rows: the newer state
+    lineage.report(
+        inputs=[lineage.table(url, contract.table)],
+        outputs=[lineage.partition(settings, partition, writer.rows)],
+    )
     return {
         "dataset": dataset,
         "dt": day.isoformat(),
@@ -72,7 +77,8 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
     from govlake.sources import exchange
 
     lake = Lake.from_settings(settings)
-    days = _file_set_days(lake, contract.system, day) if full else [day]
+    days = [d for d in exchange.file_set_days(lake.store, contract.system) if d <= day]
+    days = days if full else [day]
     found: dict[str, list] = {
         "source_files": [],
         "rejected_files": [],
@@ -90,7 +96,7 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
                 {k: f[k] for k in ("key", "encoding", "rows", "sha256")} for f in read.files
             ]
             found["rejected_files"] += [
-                {"key": r["key"], "reason": r["reason"]} for r in read.rejected
+                {k: r[k] for k in ("key", "rows_declared", "reason")} for r in read.rejected
             ]
             found["deletes"] += read.deletes
             if not full:  # history file sets keep only each record's latest version
@@ -100,6 +106,13 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
         )
     for rejected in found["rejected_files"]:
         log.warning("quarantined file %s", rejected["reason"])
+    lineage.report(
+        inputs=[
+            lineage.lake_object(settings, f["key"])
+            for f in found["source_files"] + found["rejected_files"]
+        ],
+        outputs=[lineage.partition(settings, Partition("raw", contract.name, day), writer.rows)],
+    )
     return {
         "dataset": contract.name,
         "dt": day.isoformat(),
@@ -126,12 +139,15 @@ def _merge_resends(table: pa.Table) -> tuple[pa.Table, int]:
     )
 
 
-def _file_set_days(lake: Lake, system: str, until: date) -> list[date]:
-    from govlake.sources.exchange import READY
+def archive_files(settings: Settings, system: str, day: date, full: bool = False) -> dict:
+    """Move the processed file sets out of the inbox, into the archive: the day's, or with
+    ``full`` every set up to the day (a full load read them all)."""
+    from govlake.sources import exchange
 
-    marks = lake.store.list(f"exchange/{system}/")
-    days = [date.fromisoformat(k.split("dt=")[1][:10]) for k in marks if k.endswith(READY)]
-    return sorted(d for d in days if d <= until)
+    store = Lake.from_settings(settings).store
+    days = [d for d in exchange.file_set_days(store, system) if d <= day] if full else [day]
+    archived = [key for d in days for key in exchange.archive_day(store, system, d)]
+    return {"system": system, "dt": day.isoformat(), "archived_files": len(archived)}
 
 
 def validate(settings: Settings, dataset: str, day: date) -> dict:
@@ -141,7 +157,9 @@ def validate(settings: Settings, dataset: str, day: date) -> dict:
     contract = contracts.get(dataset)
     lake = Lake.from_settings(settings)
     raw = lake.read_table(Partition("raw", dataset, day), contract.raw_schema())
-    result = validate_and_split(raw, contract, settings.project_dir / "expectations")
+    rules = settings.project_dir / "expectations"
+    references = _references(lake, contract, rules, day)
+    result = validate_and_split(raw, contract, rules, references)
     summary = {"dataset": dataset, "dt": day.isoformat(), **result.summary}
     with lake.write(Partition("quarantine", dataset, day), quarantine_schema(contract)) as out:
         out.write(result.quarantine)
@@ -149,14 +167,59 @@ def validate(settings: Settings, dataset: str, day: date) -> dict:
         Partition("clean", dataset, day), clean_schema(contract), {"quality": summary}
     ) as out:
         out.write(result.clean)
+    lineage.report(
+        inputs=[lineage.partition(settings, Partition("raw", dataset, day))],
+        outputs=[
+            lineage.partition(settings, Partition("clean", dataset, day), result.clean.num_rows),
+            lineage.partition(
+                settings, Partition("quarantine", dataset, day), result.quarantine.num_rows
+            ),
+        ],
+    )
     return summary
+
+
+def _references(lake: Lake, contract: contracts.Contract, rules: Path, day: date) -> dict:
+    """The parent tables the table's rules look up, as validated up to ``day`` (the DAG validates
+    parents first): the latest clean version of each key, and every key quarantined."""
+    from govlake.quality.rules import referenced_tables
+    from govlake.quality.split import clean_schema, quarantine_schema
+    from govlake.quality.suite import Reference
+
+    found = {}
+    for name in sorted(referenced_tables(contract, rules)):
+        parent = contracts.get(name)
+        clean = _history(lake, Partition("clean", name, day), clean_schema(parent))
+        held = _history(lake, Partition("quarantine", name, day), quarantine_schema(parent))
+        found[name] = Reference.of(parent, clean, held)
+    return found
+
+
+def _history(lake: Lake, last: Partition, schema: pa.Schema) -> pa.Table:
+    """Every committed partition of ``last``'s dataset up to its day, oldest first, as one table."""
+    import pyarrow as pa
+
+    parts = lake.partitions(last.zone, last.dataset, until=last.dt)
+    tables = [lake.read_table(p, schema) for p in parts]
+    return pa.concat_tables(tables, promote_options="default") if tables else schema.empty_table()
 
 
 def transform(settings: Settings, day: date) -> dict:
     """Run the day's Spark build (clean/ to curated/) as a spark-submit job."""
+    from govlake.transform.build import STAGED
     from govlake.transform.submit import submit
 
-    return submit(settings, "build_warehouse", ["--date", day.isoformat()])
+    built = submit(settings, "build_warehouse", ["--date", day.isoformat()])
+    sources = [contracts.get(source) for source in STAGED.values()]
+    lineage.report(  # every clean partition up to the day, its quarantine and raw key sets
+        inputs=[
+            lineage.lake_object(settings, f"{zone}/{c.system}/{c.table}")
+            for c in sources
+            for zone in ("clean", "quarantine", "raw")
+        ],
+        outputs=[lineage.partition(settings, Partition("curated", t, day)) for t in STAGED],
+    )
+    return built
 
 
 def migrate(settings: Settings) -> dict:
@@ -178,6 +241,10 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     for table in STAGED:
         data = lake.read_table(Partition("curated", table, day))
         loaded[table] = load.replace_table(url, table, data)
+    lineage.report(
+        inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in loaded],
+        outputs=[lineage.table(url, t) for t in loaded],
+    )
     return {"warehouse": redact_url(url), "loaded": loaded}
 
 

@@ -17,23 +17,18 @@ import pandas as pd
 import pytest
 
 from govlake import load, pipeline
-from govlake.config import DagSettings, Settings
+from govlake.config import Settings
 from govlake.lake import Lake, Partition
 from govlake.simulator import run as simulator
 from govlake.simulator.sink import SqlSink
-from tests.conftest import DAY, REGISTER, TABLE
+from tests.conftest import DAY, REGISTER, TABLE, fail_fast_settings
 
 pytestmark = pytest.mark.e2e
 DAY2 = DAY + timedelta(days=1)
 
 
 def _settings(var_dir) -> Settings:
-    return Settings(
-        profile="embedded",
-        var_dir=var_dir,
-        dag=DagSettings(task_retries=0, files_poke_seconds=5, files_timeout_minutes=2),
-        _env_file=None,
-    )
+    return fail_fast_settings(var_dir, profile="embedded")
 
 
 def _warehouse(settings: Settings) -> pd.DataFrame:

@@ -41,9 +41,10 @@ def test_one_extract_dag_per_system_with_a_task_pair_per_table(parsed):
     assert set(parsed["dags"]) == {f"extract_{c.system}" for c in tables} | {"build_warehouse"}
     for system in {c.system for c in tables}:
         mine = [c for c in tables if c.system == system]
-        sensor = ["wait_for_files"] if any(c.channel == "exchange" for c in mine) else []
+        files = any(c.channel == "exchange" for c in mine)
+        around = ["archive_files", "wait_for_files"] if files else []
         assert parsed["dags"][f"extract_{system}"]["tasks"] == sorted(
-            [f"{c.table}.{step}" for c in mine for step in ("extract", "validate")] + sensor
+            [f"{c.table}.{step}" for c in mine for step in ("extract", "validate")] + around
         )
 
 

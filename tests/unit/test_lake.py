@@ -73,3 +73,25 @@ def test_an_attachment_is_committed_with_the_partition_and_replaced_with_it(tmp_
     assert lake.read_manifest(PART)["attachments"]["keys"]["rows"] == 2
     assert len(lake.store.list(PART.prefix + "/")) == 3  # manifest, rows, keys: nothing stale
     assert lake.attachment_uri(PART, "other") is None
+
+
+def test_manifest_describes_schema_timings_and_the_airflow_run(tmp_path, monkeypatch):
+    lake = Lake(LocalStore(tmp_path))
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "extract_credit")
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "manual__2026-11-24")
+    manifest = _write(lake, [1])
+    assert manifest["columns"] == {"id": "int64", "name": "string"}
+    assert manifest["timings"]["seconds"] >= 0
+    assert manifest["airflow"] == {"dag_id": "extract_credit", "run_id": "manual__2026-11-24"}
+    other = Partition("raw", "credit.other", PART.dt)
+    with lake.write(other, pa.schema([("id", pa.int32()), ("name", pa.string())])) as writer:
+        writer.write(pa.table({"id": pa.array([1], pa.int32()), "name": ["a"]}))
+    assert lake.read_manifest(other)["schema_fingerprint"] != manifest["schema_fingerprint"]
+    assert _write(lake, [2])["schema_fingerprint"] == manifest["schema_fingerprint"]
+
+
+def test_rewriting_identical_rows_gives_identical_data_bytes(tmp_path):
+    lake = Lake(LocalStore(tmp_path))
+    first = lake.store.get_bytes(_write(lake, [1, 2])["files"][0]["key"])
+    second = lake.store.get_bytes(_write(lake, [1, 2])["files"][0]["key"])
+    assert first == second

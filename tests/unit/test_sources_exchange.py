@@ -18,7 +18,14 @@ from govlake.simulator.base import Batch
 from govlake.simulator.exchange import READY, UNDECODABLE, ExchangeSink, file_key
 from govlake.simulator.transaction import TransactionSimulator
 from govlake.simulator.world import SCALES, World
-from govlake.sources.exchange import ExchangeRead, read_day, ready, ready_key
+from govlake.sources.exchange import (
+    ExchangeRead,
+    archive_day,
+    file_set_days,
+    read_day,
+    ready,
+    ready_key,
+)
 from govlake.storage import LocalStore
 
 WORLD = World(seed=7, scale=SCALES["tiny"], until=date(2026, 11, 23))
@@ -215,3 +222,31 @@ def test_undeclared_encoding_is_detected(store):
     (info,) = read.files
     assert info["declared_encoding"] is None and info["encoding"] == "gb18030"
     assert read.table.num_rows == gbk["rows"]
+
+
+def test_an_archived_set_leaves_the_inbox_and_still_reads_the_same(store):
+    day = DAYS[1]
+    before = {c.table: read_day(store, c, day).table for c in t.CONTRACTS}
+    inbox = store.list(f"exchange/{SYSTEM}/dt={day.isoformat()}/")
+    archived = archive_day(store, SYSTEM, day)
+    assert sorted(archived) == sorted(f"archive/{k}" for k in inbox)
+    assert store.list(f"exchange/{SYSTEM}/dt={day.isoformat()}/") == []
+    assert day in file_set_days(store, SYSTEM)
+    assert ready(store, SYSTEM, day)["files"][0]["key"].startswith("archive/exchange/")
+    for contract in t.CONTRACTS:
+        read = read_day(store, contract, day)
+        assert read.table.equals(before[contract.table]) and not read.rejected
+    assert archive_day(store, SYSTEM, day) == []  # nothing left to archive: a no-op
+
+
+def test_a_set_delivered_again_after_archiving_wins(store):
+    day = DAYS[2]
+    archive_day(store, SYSTEM, day)
+    archived = read_day(store, t.BIDS, day).table
+    key = file_key(SYSTEM, day, "bids")
+    again = store.get_bytes(f"archive/{key}")
+    store.put_bytes(again, key)
+    marker = json.loads(store.get_bytes(f"archive/{ready_key(SYSTEM, day)}"))
+    store.put_bytes(json.dumps(marker).encode(), ready_key(SYSTEM, day))
+    read = read_day(store, t.BIDS, day)
+    assert read.files[0]["key"] == key and read.table.equals(archived)

@@ -2,7 +2,9 @@
 
 Codes: NFKC (full-width to half-width), trim, upper-case. Text: trim and drop control characters,
 NUL and bidi overrides; names otherwise stay as the source wrote them (they are published). Dates
-in the usual department formats become ISO ``YYYY-MM-DD``. Every change is counted per column and
+in the usual department formats become ISO ``YYYY-MM-DD``. Region codes (columns named
+``region_code`` or ``*_region_code``) that GB/T 2260 retired are mapped to their successors
+(DOMAIN.md §4: never rejected; IDs and USCCs keep theirs). Every change is counted per column and
 rule; values that cannot be normalised are left as they came, for validation to reject.
 """
 
@@ -15,6 +17,8 @@ import pandas as pd
 from govlake.contracts import Contract
 
 _CONTROL = r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+# Retired 青岛 county-level codes and their successors (DOMAIN.md §4).
+RETIRED_REGIONS = {"370205": "370203", "370284": "370211", "370282": "370215"}
 # 2019-03-05, 2019/3/5, 2019.03.05, 20190305, 2019年3月5日
 _DATE = r"^(\d{4})(?:[-/.年]?)(\d{1,2})(?:[-/.月]?)(\d{1,2})日?$"
 
@@ -34,6 +38,8 @@ def normalise(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, Coun
             rules.append(("text", _text))
         if column.clean_type == "date":
             rules.append(("date", _date))
+        if column.name == "region_code" or column.name.endswith("_region_code"):
+            rules.append(("region", _region))
         for rule, fn in rules:
             updated = fn(series)
             changed = int((updated.ne(series) & series.notna()).sum())
@@ -50,6 +56,10 @@ def _code(series: pd.Series) -> pd.Series:
 
 def _text(series: pd.Series) -> pd.Series:
     return series.str.replace(_CONTROL, "", regex=True).str.strip()
+
+
+def _region(series: pd.Series) -> pd.Series:
+    return series.replace(RETIRED_REGIONS)
 
 
 def _date(series: pd.Series) -> pd.Series:

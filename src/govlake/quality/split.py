@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 
 from govlake.contracts import Contract
 from govlake.quality.normalise import normalise
-from govlake.quality.suite import FLAG, build_suite
+from govlake.quality.suite import FLAG, Reference, attach_lookups, build_suite, skipped_rules
 
 REASONS, FLAGS = "dq_reasons", "dq_flags"
 
@@ -32,6 +33,7 @@ class SplitResult:
     quarantined_by: Counter[str] = field(default_factory=Counter)  # rows held back per rule
     flagged_by: Counter[str] = field(default_factory=Counter)  # rows loaded with a flag per rule
     normalised: Counter[str] = field(default_factory=Counter)  # values changed, column:rule
+    skipped: list[str] = field(default_factory=list)  # rules not run: a lookup was not supplied
 
     @property
     def summary(self) -> dict:
@@ -43,6 +45,7 @@ class SplitResult:
             "quarantined_by": dict(sorted(self.quarantined_by.items())),
             "flagged_by": dict(sorted(self.flagged_by.items())),
             "normalised_values": dict(sorted(self.normalised.items())),
+            "skipped_rules": list(self.skipped),
         }
 
 
@@ -54,10 +57,18 @@ def quarantine_schema(contract: Contract) -> pa.Schema:
     return contract.raw_schema().append(pa.field(REASONS, pa.list_(pa.string())))
 
 
-def validate_and_split(raw: pa.Table, contract: Contract, expectations_dir: Path) -> SplitResult:
+def validate_and_split(
+    raw: pa.Table,
+    contract: Contract,
+    expectations_dir: Path,
+    references: Mapping[str, Reference] | None = None,
+) -> SplitResult:
+    """``references``: the parent tables the suite's lookups name (``rules.referenced_tables``);
+    rules needing one that is not supplied are skipped and listed in ``skipped``."""
     raw_frame = raw.to_pandas().reset_index(drop=True)
     frame, normalised = normalise(raw_frame, contract)
-    failures = _failing_rows(frame, contract, expectations_dir)
+    checked = attach_lookups(frame.copy(), contract, expectations_dir, references)
+    failures = _failing_rows(checked, contract, expectations_dir)
     reasons: dict[int, list[str]] = defaultdict(list)
     flags: dict[int, list[str]] = defaultdict(list)
     for (rule, outcome), rows in failures.items():
@@ -74,6 +85,7 @@ def validate_and_split(raw: pa.Table, contract: Contract, expectations_dir: Path
         quarantined_by=Counter({r: len(rows) for (r, o), rows in failures.items() if o != FLAG}),
         flagged_by=Counter({r: len(rows) for (r, o), rows in failures.items() if o == FLAG}),
         normalised=normalised,
+        skipped=skipped_rules(contract, expectations_dir, set(checked.columns)),
     )
     if result.clean.num_rows + result.quarantine.num_rows != raw.num_rows:  # nothing lost
         raise AssertionError(f"{contract.name}: split lost rows ({result.summary})")
@@ -95,7 +107,7 @@ def _failing_rows(
         .add_batch_definition_whole_dataframe("whole")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    suite = build_suite(contract, expectations_dir)
+    suite = build_suite(contract, expectations_dir, set(frame.columns))
     results = batch.validate(suite, result_format={"result_format": "COMPLETE"})
     failures: dict[tuple[str, str], list[int]] = {}
     for outcome in results.results:
@@ -106,9 +118,9 @@ def _failing_rows(
             )
         meta = outcome.expectation_config.meta
         rows = outcome.result.get("unexpected_index_list") or []
-        if rows:
-            failures[(meta["rule"], meta["outcome"])] = [int(i) for i in rows]
-    return failures
+        if rows:  # one rule may be checked by several expectations
+            failures.setdefault((meta["rule"], meta["outcome"]), []).extend(int(i) for i in rows)
+    return {rule: sorted(set(rows)) for rule, rows in failures.items()}
 
 
 def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:

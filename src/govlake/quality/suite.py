@@ -3,27 +3,81 @@
 Every expectation carries ``meta.rule`` (the name quarantine reasons and flags use) and
 ``meta.outcome``: ``quarantine`` (the row is held back) or ``flag`` (loaded, flagged, counted).
 The hand-written files in ``expectations/`` are read, never written.
+
+Rules that need another table say so explicitly: the JSON's ``lookups`` name a parent table, the
+column of this table that holds the parent's primary key, and the parent columns to bring in.
+Before validation :func:`attach_lookups` adds, per lookup ``name``, the columns
+``name__<column>`` (the value from the parent's *clean* rows: a parent held in quarantine lends
+nothing) and ``name__exists`` (the key is among every key the parent has sent, clean or
+quarantined, or is missing). The validate step supplies the parents as :class:`Reference` s; a
+rule whose columns are not there (its parent was not supplied) is skipped and reported, never
+guessed.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import great_expectations as gx
+import pandas as pd
+import pyarrow as pa
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 import govlake.quality.expectations as custom
 from govlake.contracts import Column, Contract
+from govlake.quality.rules import document, lookups
 
 QUARANTINE, FLAG = "quarantine", "flag"
+EXISTS = "exists"
 
 
-def build_suite(contract: Contract, expectations_dir: Path) -> gx.ExpectationSuite:
+@dataclass(frozen=True)
+class Reference:
+    """A parent table as lookups see it: its clean rows (the values) and every primary key it
+    has sent, clean or quarantined (for existence). Over the lake: the latest version per key of
+    its clean/ and quarantine/ partitions up to the day being validated."""
+
+    clean: pd.DataFrame
+    keys: pd.Index
+
+    @classmethod
+    def of(
+        cls, contract: Contract, clean: pa.Table, quarantine: pa.Table | None = None
+    ) -> Reference:
+        (key,) = contract.primary_key
+        rows = clean.to_pandas().drop_duplicates(key, keep="last")
+        held = quarantine.column(key).to_pylist() if quarantine is not None else []
+        return cls(rows.set_index(key), pd.Index(rows[key]).union(pd.Index(held)))
+
+
+def build_suite(
+    contract: Contract, expectations_dir: Path, available: set[str] | None = None
+) -> gx.ExpectationSuite:
+    """The table's suite; with ``available`` (the batch's columns), only the rules whose columns
+    are all there (see :func:`skipped_rules`)."""
     suite = gx.ExpectationSuite(name=contract.name)
     for expectation in [*structural(contract), *domain(contract, expectations_dir)]:
-        suite.add_expectation(expectation)
+        if available is None or _columns(expectation) <= available:
+            suite.add_expectation(expectation)
     return suite
+
+
+def skipped_rules(contract: Contract, expectations_dir: Path, available: set[str]) -> list[str]:
+    """Domain rules that cannot run on this batch: a lookup they need was not supplied."""
+    return sorted(
+        e.meta["rule"] for e in domain(contract, expectations_dir) if not _columns(e) <= available
+    )
+
+
+def _columns(expectation) -> set[str]:
+    found = set(getattr(expectation, "column_list", None) or [])
+    for name in ("column", "column_A", "column_B"):
+        value = getattr(expectation, name, None)
+        if value:
+            found.add(value)
+    return found
 
 
 def structural(contract: Contract) -> list:
@@ -38,6 +92,17 @@ def structural(contract: Contract) -> list:
         else gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys)
     )
     rules.append(_tag(unique, f"{'_'.join(keys)}_unique"))
+    if len(keys) == 1 and contract.business_keys:
+        # A business key entered twice in the batch: the smallest primary key keeps it, later
+        # rows are held back. Across partitions the warehouse ranks the same way.
+        rules.append(
+            _tag(
+                custom.ExpectColumnValuesToBeFirstSeen(
+                    column_list=[*contract.business_keys, keys[0]]
+                ),
+                f"{'_'.join(contract.business_keys)}_duplicate",
+            )
+        )
     return rules
 
 
@@ -89,13 +154,30 @@ def _tag(expectation, rule: str, outcome: str = QUARANTINE):
 def domain(contract: Contract, expectations_dir: Path) -> list:
     """The hand-written rules of ``expectations/<system>.<table>.json``, if there are any."""
     path = expectations_dir / f"{contract.name}.json"
-    if not path.exists():
-        return []
-    items = json.loads(path.read_text(encoding="utf-8"))["expectations"]
     rules = []
-    for item in items:
+    for item in document(contract, expectations_dir).get("expectations", []):
         meta = item.get("meta", {})
         if meta.get("outcome") not in (QUARANTINE, FLAG) or not meta.get("rule"):
             raise ValueError(f"{path}: every expectation needs meta.rule and meta.outcome")
         rules.append(ExpectationConfiguration(**item).to_domain_obj())
     return rules
+
+
+def attach_lookups(
+    frame: pd.DataFrame,
+    contract: Contract,
+    expectations_dir: Path,
+    references: Mapping[str, Reference] | None,
+) -> pd.DataFrame:
+    """``frame`` with the lookup columns of every declared lookup whose parent is supplied.
+    The added columns are not part of the contract, so they never reach clean/ or quarantine/."""
+    references = references or {}
+    for name, spec in lookups(contract, expectations_dir).items():
+        parent = references.get(spec["table"])
+        if parent is None or spec["key"] not in frame:
+            continue
+        key = frame[spec["key"]]
+        frame[f"{name}__{EXISTS}"] = key.isna() | key.isin(parent.keys)
+        for column in spec.get("columns", []):
+            frame[f"{name}__{column}"] = key.map(parent.clean[column]).astype(object)
+    return frame

@@ -14,6 +14,11 @@ exported that day, from 1 with no holes. So a gap is a missing n below the day's
 re-sent copy keeps its older number and is left out; a missing tail cannot be seen. Files
 written as an initial history hold only the latest version of each key, so gaps there are
 expected and mean nothing.
+
+Once every table of a day is extracted, :func:`archive_day` moves the set from the inbox to
+``archive/exchange/<system>/dt=YYYY-MM-DD/``, so the inbox holds only what is still to do. Readers
+look in the inbox first, then in the archive: a re-run or a backfill reads an archived set, and a
+set delivered again after archiving (in the inbox) wins over the archived one.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from govlake.sources.sql import to_raw_schema
 from govlake.storage import Store
 
 READY = "_ready.json"
+ARCHIVE = "archive"
 DETECT_ORDER = ("utf-8", "gb18030")  # for a file that declares no encoding; GB18030 ⊃ GBK
 # WHATWG practice: a file labelled GB2312 is in fact GBK (front-ends write GBK under that label).
 _ALIASES = {"gb2312": "gbk"}
@@ -62,6 +68,39 @@ def day_prefix(system: str, day: date) -> str:
     return f"exchange/{system}/dt={day.isoformat()}"
 
 
+def archive_prefix(system: str, day: date) -> str:
+    return f"{ARCHIVE}/{day_prefix(system, day)}"
+
+
+def located(store: Store, system: str, day: date) -> str | None:
+    """Where the day's complete file set is: the inbox, else the archive, else None."""
+    for prefix in (day_prefix(system, day), archive_prefix(system, day)):
+        if store.get_bytes(f"{prefix}/{READY}") is not None:
+            return prefix
+    return None
+
+
+def file_set_days(store: Store, system: str) -> list[date]:
+    """The days with a complete file set, inbox or archive, oldest first."""
+    keys = store.list(f"exchange/{system}/") + store.list(f"{ARCHIVE}/exchange/{system}/")
+    return sorted({date.fromisoformat(k.split("dt=")[1][:10]) for k in keys if k.endswith(READY)})
+
+
+def archive_day(store: Store, system: str, day: date) -> list[str]:
+    """Move the day's file set from the inbox to the archive (the marker copied last and removed
+    first, so the set is complete in one place or the other at every moment). Returns the keys
+    archived; nothing when the inbox holds no complete set of the day."""
+    inbox = day_prefix(system, day)
+    if store.get_bytes(f"{inbox}/{READY}") is None:
+        return []
+    keys = sorted(store.list(inbox + "/"), key=lambda k: k.endswith(READY))
+    for key in keys:
+        store.put_bytes(store.get_bytes(key), f"{ARCHIVE}/{key}")
+    store.delete([f"{inbox}/{READY}"])
+    store.delete([k for k in keys if not k.endswith(READY)])
+    return [f"{ARCHIVE}/{k}" for k in keys]
+
+
 def ready_key(system: str, day: date) -> str:
     return f"{day_prefix(system, day)}/{READY}"
 
@@ -71,16 +110,22 @@ def quarantine_prefix(contract: Contract, day: date) -> str:
 
 
 def ready(store: Store, system: str, day: date) -> dict | None:
-    """The day's ``_ready.json``, parsed, or None while the file set is not complete."""
-    data = store.get_bytes(ready_key(system, day))
-    if data is None:
+    """The day's ``_ready.json`` (inbox or archive), parsed, with its file keys pointing where the
+    files are now; None while the file set is not complete."""
+    prefix = located(store, system, day)
+    if prefix is None:
         return None
+    data = store.get_bytes(f"{prefix}/{READY}")
     try:
         marker = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"{ready_key(system, day)} is not valid UTF-8 JSON: {exc}") from exc
     if not isinstance(marker, dict) or marker.get("dt") != day.isoformat():
         raise SourceError(f"{ready_key(system, day)} does not describe the file set of {day}")
+    if prefix != day_prefix(system, day):
+        for entry in marker.get("files") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+                entry["key"] = f"{ARCHIVE}/{entry['key']}"
     return marker
 
 
@@ -310,6 +355,7 @@ def _quarantine(store: Store, contract: Contract, day: date, entry: dict, reason
     return {
         "key": key,
         "declared_encoding": entry.get("encoding"),
+        "rows_declared": entry.get("rows"),
         "reason": reason,
         "quarantined_as": copy,
     }

@@ -3,11 +3,15 @@
 SQLite and PostgreSQL use their ADBC drivers (columnar, several times faster than a DB-API cursor);
 any other SQLAlchemy URL (Oracle, 达梦, KingbaseES) goes through ``fetchmany`` into Arrow batches.
 Either way the query is built by SQLAlchemy from the contract with bound parameters, rows come in
-batches and are cast to the contract's raw schema, so memory stays bounded.
+batches and are cast to the contract's raw schema, so memory stays bounded. A changed-rows read
+runs a couple of batches ahead in a thread, so the driver decodes the next batch while the caller
+writes this one (both release the GIL).
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -58,9 +62,53 @@ def read_batches(
     url: str, contract: Contract, window: Window | None, batch_rows: int = 50_000
 ) -> Iterator[pa.RecordBatch]:
     """Yield the selected rows as record batches in the contract's raw schema."""
-    yield from _read(
-        url, contract, select_changes(contract, window), contract.raw_schema(), batch_rows
+    yield from _read_ahead(
+        _read(url, contract, select_changes(contract, window), contract.raw_schema(), batch_rows)
     )
+
+
+_END = object()
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """``batches``, pulled in a thread up to ``depth`` ahead of the caller; an error there is
+    raised here. Closing this generator stops the thread and closes ``batches`` (its connection)
+    before it returns."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def pull() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the caller's thread
+            put(exc)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=pull, name="govlake-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _read(

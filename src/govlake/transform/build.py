@@ -55,6 +55,10 @@ def _stage(spark, lake: Lake, table: str, contract: contracts.Contract, day: dat
     (written,) = [k for k in lake.store.list(run + "/") if k.endswith(".parquet")]
     count = rows.count()
     lake.commit(
-        target, run, [{"key": written, "rows": count}], rows.columns, {"sources": [contract.name]}
+        target,
+        run,
+        [{"key": written, "rows": count}],
+        {f.name: f.dataType.simpleString() for f in rows.schema.fields},
+        {"sources": [contract.name]},
     )
     return count
