@@ -148,10 +148,10 @@ class Lake:
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **metadata,
         }
+        # Only older runs' files: other keys under the prefix (a quarantined exchange file's copy
+        # under files/) are not the partition's to delete.
         stale = [
-            k
-            for k in self.store.list(partition.prefix + "/")
-            if not k.startswith(run + "/") and not k.endswith(MANIFEST)
+            k for k in self.store.list(f"{partition.prefix}/run=") if not k.startswith(run + "/")
         ]
         self.store.put_bytes(
             json.dumps(manifest, ensure_ascii=False, indent=1).encode(),
@@ -209,7 +209,8 @@ class PartitionWriter:
         self.attachments: dict[str, pa.Table] = {}
         self.metadata: dict = {}  # what the writer learns while writing, for the manifest
         self._started = (datetime.now(UTC), time.perf_counter())
-        self._writer = pq.ParquetWriter(self.path, schema, compression="zstd")
+        # zstd alone compresses these rows smaller and faster than with dictionary pages on top.
+        self._writer = pq.ParquetWriter(self.path, schema, compression="zstd", use_dictionary=False)
 
     def attach(self, role: str, table: pa.Table) -> None:
         self.attachments[role] = table

@@ -56,14 +56,16 @@ class LocalStore:
         return path.read_bytes() if path.exists() else None
 
     def list(self, prefix: str) -> list[str]:
-        base = self._path(prefix)
-        if not base.exists():
+        """Keys starting with ``prefix``, as S3 lists them (a prefix need not end at a "/")."""
+        folder = self._path(prefix.rpartition("/")[0]) if "/" in prefix else self.root
+        if not folder.exists():
             return []
-        return sorted(
+        keys = (
             str(p.relative_to(self.root))
-            for p in base.rglob("*")
+            for p in folder.rglob("*")
             if p.is_file() and not p.name.startswith(".tmp-")
         )
+        return sorted(k for k in keys if k.startswith(prefix))
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:

@@ -95,3 +95,12 @@ def test_rewriting_identical_rows_gives_identical_data_bytes(tmp_path):
     first = lake.store.get_bytes(_write(lake, [1, 2])["files"][0]["key"])
     second = lake.store.get_bytes(_write(lake, [1, 2])["files"][0]["key"])
     assert first == second
+
+
+def test_a_rewrite_deletes_older_runs_only(tmp_path):
+    lake = Lake(LocalStore(tmp_path))
+    lake.store.put_bytes(b"as received", f"{PART.prefix}/files/bids.csv")
+    _write(lake, [1])
+    _write(lake, [2])
+    assert lake.store.get_bytes(f"{PART.prefix}/files/bids.csv") == b"as received"
+    assert len(lake.store.list(f"{PART.prefix}/run=")) == 1

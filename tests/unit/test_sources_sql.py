@@ -68,3 +68,42 @@ def test_generic_sqlalchemy_path_agrees_with_adbc(source):
 def test_unreadable_source_is_one_clear_error(tmp_path):
     with pytest.raises(SourceError, match="reading credit.enterprise_register from sqlite"):
         _read(f"sqlite:///{tmp_path / 'missing.sqlite'}", None)
+
+
+def test_read_ahead_hands_over_the_reader_error_after_the_batches_before_it():
+    from govlake.sources.sql import _read_ahead
+
+    closed = []
+
+    def failing():
+        try:
+            yield 1
+            yield 2
+            raise ValueError("connection lost")
+        finally:
+            closed.append("failing")
+
+    got = []
+    with pytest.raises(ValueError, match="connection lost"):
+        got.extend(_read_ahead(failing()))
+    assert got == [1, 2] and closed == ["failing"]
+
+
+def test_read_ahead_closed_early_stops_the_reader_and_closes_it():
+    from govlake.sources.sql import _read_ahead
+
+    closed = []
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.append("endless")
+
+    reader = _read_ahead(endless())
+    assert [next(reader), next(reader)] == [0, 1]
+    reader.close()
+    assert closed == ["endless"]  # the connection is closed before close() returns
