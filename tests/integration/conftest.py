@@ -2,19 +2,47 @@
 
 One stack per test session, named ``test-<pid>`` so it never collides with a ``make up`` stack
 ("local") or another session; it is stopped and deleted at the end, also when tests fail.
+
+Tests of Airflow as a service share a second stack, ``test-<pid>-airflow``, with Airflow started
+on it (paid once, ~20 s): its seeded sources and Airflow's metadata never meet the first stack's
+tests. A test marked ``stops_airflow`` runs after every other test that uses it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from govlake import services
+from govlake.config import Settings
+from govlake.pipeline import seed_sources
+from tests.conftest import DAY
+from tests.integration import airflow_client
 
 VAR_DIR = Path(__file__).resolve().parents[2] / "var"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "stops_airflow: stops the shared Airflow stack (runs after its other users)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move tests that stop the shared Airflow stack right after the last test that uses it."""
+    stopping = [item for item in items if item.get_closest_marker("stops_airflow")]
+    if not stopping:
+        return
+    rest = [item for item in items if item not in stopping]
+    users = [n for n, item in enumerate(rest) if "airflow_stack" in item.fixturenames]
+    at = users[-1] + 1 if users else len(rest)
+    items[:] = rest[:at] + stopping + rest[at:]
 
 
 def _purge_stale_test_stacks() -> None:
@@ -39,3 +67,43 @@ def services_stack() -> Iterator[services.ServiceStack]:
 def services_env(services_stack: services.ServiceStack) -> dict[str, str]:
     """The GOVLAKE_* variables that point govlake at the session's services."""
     return services_stack.env()
+
+
+@pytest.fixture(scope="session")
+def airflow_stack() -> Iterator[services.ServiceStack]:
+    """A stack of its own with Airflow running on it, purged at the end of the session."""
+    name = f"test-{os.getpid()}-airflow"
+    _purge_stale_test_stacks()
+    try:
+        # The processes take their environment at start.
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("GOVLAKE_DAG__TASK_RETRIES", "0")  # a failing task fails the run at once
+            # Only triggered runs and backfills: unpausing adds no run of the latest day.
+            env.setenv("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE", "False")
+            started = time.monotonic()
+            stack = services.up(name, VAR_DIR, airflow=True)
+            print(f"stack with Airflow up in {time.monotonic() - started:.1f} s")
+        yield stack
+    finally:
+        services.down(name, VAR_DIR, purge=True)
+
+
+@pytest.fixture(scope="session")
+def airflow_api(airflow_stack: services.ServiceStack) -> Iterator[httpx.Client]:
+    """A REST client logged in as the admin with the password from the generated file."""
+    airflow = airflow_stack.airflow
+    assert airflow is not None
+    password = json.loads(airflow.password_file.read_text())[airflow.user]
+    with airflow_client.login(airflow, password) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def airflow_settings(airflow_stack: services.ServiceStack, tmp_path_factory) -> Settings:
+    """Services-profile settings of the Airflow stack, its sources seeded up to DAY (tiny)."""
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in airflow_stack.env().items():
+            env.setenv(key, value)
+        settings = Settings(var_dir=tmp_path_factory.mktemp("airflow-seed"), _env_file=None)
+    seed_sources(settings, DAY, "tiny")
+    return settings
