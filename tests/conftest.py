@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from govlake.config import PROJECT_DIR, DagSettings, Settings
+from govlake.config import PROJECT_DIR, DagSettings, GateSettings, Settings
 from govlake.contracts import get
 from govlake.simulator.base import Batch
 from govlake.simulator.credit import CreditSimulator
@@ -52,8 +52,10 @@ SUITE_CATCHES = {
 
 
 def fail_fast_settings(var_dir: Path, **values) -> Settings:
-    """Settings for real Airflow runs in tests: no retries, a short wait for exchange files."""
+    """Settings for real Airflow runs in tests: no retries, a short wait for exchange files, and
+    the batch gates' volume band at the tiny scale the tests simulate."""
     fast = DagSettings(task_retries=0, files_poke_seconds=5, files_timeout_minutes=2)
+    values.setdefault("gates", GateSettings(volume_scale=SCALES["tiny"].volume_scale))
     return Settings(var_dir=var_dir, dag=fast, _env_file=None, **values)
 
 

@@ -39,6 +39,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "GOVLAKE_VAR_DIR": str(settings.var_dir),
         "GOVLAKE_PROFILE": settings.profile.value,
         **{f"GOVLAKE_DAG__{k.upper()}": str(v) for k, v in settings.dag.model_dump().items()},
+        **{f"GOVLAKE_GATES__{k.upper()}": str(v) for k, v in settings.gates.model_dump().items()},
     }
 
 

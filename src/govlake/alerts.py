@@ -53,3 +53,23 @@ def failure_payload(context: dict[str, Any]) -> dict[str, Any]:
         "reason": reason,
         "summary": f"{dag_id}.{task_id} failed: {reason}",
     }
+
+
+def day_held(webhook_url: str | None, dataset: str, dt: str, failed: list[dict]) -> dict:
+    """A table's day failed a batch gate: its build is held until an operator releases it."""
+    reasons = "; ".join(f"{f['gate']}: {f['reason']}" for f in failed)
+    payload = {
+        "event": "day_held",
+        "dataset": dataset,
+        "dt": dt,
+        "gates": [f["gate"] for f in failed],
+        "reason": reasons,
+        "summary": (
+            f"{dataset} {dt} held ({reasons}); release with "
+            f"`govlake gate override {dataset} {dt} --reason …` and clear build_warehouse"
+        ),
+    }
+    log.warning("govlake day held: %s", payload["summary"])
+    if webhook_url is not None:
+        post(webhook_url, payload)
+    return payload

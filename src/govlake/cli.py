@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import typer
@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from govlake.config import DagSettings, get_settings
+from govlake.config import LOCAL_TZ, DagSettings, get_settings
 from govlake.errors import GovlakeError
 
 app = typer.Typer(
@@ -30,12 +30,14 @@ simulate_app = typer.Typer(help="The simulated department systems.", no_args_is_
 app.add_typer(config_app, name="config")
 app.add_typer(services_app, name="services")
 app.add_typer(warehouse_app, name="warehouse")
+gate_app = typer.Typer(help="Batch gates: held days and their overrides.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(gate_app, name="gate")
 console = Console()
 
 
 def _yesterday() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+    return datetime.now(ZoneInfo(LOCAL_TZ)).date() - timedelta(days=1)
 
 
 @config_app.command("show")
@@ -148,6 +150,73 @@ def simulate_day(
     console.print(table)
 
 
+@gate_app.command("list")
+def gate_list(
+    day: str = typer.Option(None, "--date", help="only this day, YYYY-MM-DD (default: all)"),
+) -> None:
+    """Show the days a batch gate holds (from the lake's manifests) and the recorded overrides."""
+    from govlake import load, steps
+    from govlake.lake import Lake
+
+    settings = get_settings()
+    url = settings.warehouse_url.get_secret_value()
+    on = date.fromisoformat(day) if day else None
+    load.migrate(url)  # a no-op once the warehouse is at the latest revision
+    status = steps.day_status(Lake.from_settings(settings), on or date.max)
+    overrides = {(o["dataset"], o["dt"]): o for o in steps.gate_overrides(url)}
+    held = [h for h in status["held"] if on is None or h["dt"] == on]
+    table = Table("dataset", "date", "gate", "reason", "status", title="held days")
+    for h in held:
+        released = overrides.get((h["dataset"], h["dt"]))
+        shown = (
+            f"released by {released['overridden_by']} at {released['overridden_at']:%Y-%m-%d %H:%M}"
+            f" UTC: {released['reason']}"
+            if released
+            else "[red]held[/]"
+        )
+        for f in h["failed"]:
+            table.add_row(h["dataset"], h["dt"].isoformat(), f["gate"], escape(f["reason"]), shown)
+    console.print(table)
+    others = [o for k, o in overrides.items() if on in (None, k[1])]
+    say(
+        f"{sum(1 for h in held if (h['dataset'], h['dt']) not in overrides)} held, "
+        f"{len(others)} override(s) recorded{f' for {on}' if on else ''}"
+    )
+
+
+@gate_app.command("override")
+def gate_override(
+    dataset: str = typer.Argument(..., help="the table, system.table"),
+    day: str = typer.Argument(..., help="the held day, YYYY-MM-DD"),
+    reason: str = typer.Option(..., "--reason", help="why the day may be published"),
+    by: str = typer.Option(None, "--by", help="who releases it (default: $USER)"),
+) -> None:
+    """Record that an operator releases a held day; then clear the day's build task."""
+    import os
+
+    from govlake import contracts, load
+    from govlake.lake import Lake, Partition
+
+    if dataset not in contracts.CONTRACTS:
+        raise typer.BadParameter(f"no table {dataset!r}; known: {', '.join(contracts.CONTRACTS)}")
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise typer.BadParameter("--reason must say why, in at most 500 characters")
+    on = date.fromisoformat(day)
+    who = (by or os.environ.get("USER") or "unknown").strip()[:100] or "unknown"
+    settings = get_settings()
+    url = settings.warehouse_url.get_secret_value()
+    load.migrate(url)
+    load.record_override(url, dataset, on, reason, who, datetime.now(UTC).replace(tzinfo=None))
+    clean = Lake.from_settings(settings).read_manifest(Partition("clean", dataset, on)) or {}
+    note = "" if (clean.get("gates") or {}).get("held") else " (it is not held at present)"
+    say(f"released {dataset} {on} by {who}: {escape(reason)}{note}")
+    say(
+        f"now clear build_warehouse's check_day task for {on} and any later failed day "
+        f"(Airflow UI, or: airflow tasks clear build_warehouse -t check_day -s {on} -y)"
+    )
+
+
 @app.command()
 def extract(
     system: str = typer.Argument(..., help="approval, credit, enforcement or transaction"),
@@ -236,6 +305,7 @@ def run(
     # A demo run fails fast instead of waiting out retry back-offs.
     fail_fast = DagSettings(task_retries=0, files_poke_seconds=5, files_timeout_minutes=2)
     settings = get_settings().model_copy(update={"dag": fail_fast})
+    settings = settings.model_copy(update={"gates": _gates_at(settings, scale)})
     run_on = date.fromisoformat(day) if day else _yesterday()
     with console.status("seeding the simulated department systems") as status:
         pipeline.seed_sources(settings, run_on, scale)
@@ -243,6 +313,15 @@ def run(
             settings, run_on, full=True, progress=lambda text: status.update(text)
         )
     _print_summary(summary)
+
+
+def _gates_at(settings, scale: str):
+    """The batch gates' settings for sources simulated at ``scale``: the contracts' daily volumes
+    are the city's, so the volume band is scaled to the simulated days."""
+    from govlake.simulator.world import scale_named
+
+    factor = scale_named(scale).volume_scale
+    return settings.gates.model_copy(update={"volume_scale": round(factor, 6)})
 
 
 def _print_summary(summary: dict) -> None:
@@ -275,7 +354,12 @@ def _print_summary(summary: dict) -> None:
     say(f"warehouse: {summary['warehouse_url']}")
     say(f"lake: {summary['lake']}")
     say(f"Airflow run logs: {summary['airflow_logs']}")
-    say("Data Docs: not built yet (the data-quality issue adds them)")
+    docs = summary.get("data_docs") or {}
+    if docs.get("index"):
+        published = f" (published at {docs['uri']})" if docs.get("uri") else ""
+        say(f"Data Docs: {docs['index']}{published}")
+    else:
+        say("Data Docs: not built for this day (each extract DAG's data_docs task builds them)")
 
 
 def say(text: str) -> None:

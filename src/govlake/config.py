@@ -22,6 +22,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+LOCAL_TZ = "Asia/Shanghai"  # data intervals, business dates and source timestamps (wall time)
 SYSTEMS = ("approval", "enforcement", "transaction", "credit")
 SQL_SYSTEMS = ("approval", "enforcement", "credit")
 
@@ -41,6 +42,24 @@ class DagSettings(BaseSettings):
     task_retries: int = 2  # `govlake run` sets 0 to fail fast
     files_poke_seconds: int = 300  # how often the exchange-file sensor looks
     files_timeout_minutes: int = 360  # how long it waits for the day's file set
+
+
+class GateSettings(BaseSettings):
+    """Batch gate thresholds (``GOVLAKE_GATES__*``); see ``govlake.quality.gates``."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVLAKE_GATES__", extra="ignore")
+
+    # Contracts give daily volumes at city scale; `govlake run --scale` sets the simulator's.
+    volume_scale: float = 1.0
+    volume_slack_rows: int = 30  # a small table's day-to-day noise is not a volume problem
+    trailing_days: int = 14  # compare with the range of this many earlier incremental days
+    trailing_min_days: int = 7  # ... once there is a week of them (its days off included)
+    trailing_min_rows: int = 50  # ... and their median is not a small, noisy count
+    trailing_factor: float = 5.0  # allowed: their minimum / factor to their maximum * factor
+    freshness_hours: float = 24.0  # newest watermark at most this long before the interval end
+    freshness_min_expected_rows: float = 10.0  # only tables expected to change this much daily
+    quarantine_share: float = 0.05  # quarantined + rejected-file rows over all rows, per table
+    quarantine_min_rows: int = 20  # a share over fewer bad rows than this is noise
 
 
 class Settings(BaseSettings):
@@ -79,6 +98,7 @@ class Settings(BaseSettings):
     extract_batch_rows: int = 50_000
 
     dag: DagSettings = Field(default_factory=lambda: DagSettings())
+    gates: GateSettings = Field(default_factory=lambda: GateSettings())
 
     # Spark.
     spark_master: str = "local[2]"

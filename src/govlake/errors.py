@@ -21,3 +21,10 @@ class WarehouseError(GovlakeError):
 
 class SourceError(GovlakeError):
     pass
+
+
+class GateError(GovlakeError):
+    """A day's data does not reconcile or is held by a batch gate: trying again cannot help;
+    a re-validation or an operator's recorded override can."""
+
+    retryable = False

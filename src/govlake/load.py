@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -147,6 +148,16 @@ def migrate(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str = "base") -> None:
     """Downgrade the warehouse at ``url`` to ``revision`` (``base``: drop the whole model)."""
     _run_alembic(url, "downgrade", revision, f"downgrading the warehouse to {revision}")
+
+
+def head_revision() -> str:
+    """The newest revision of the migrations shipped with this version of govlake."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def current_revision(url: str) -> str | None:
@@ -280,6 +291,42 @@ def _copy_postgres(conn: sa.Connection, target: sa.TableClause, data: pa.Table) 
             buffer = io.BytesIO()
             pacsv.write_csv(batch, buffer, options)
             copy.write(buffer.getbuffer())
+
+
+# --- held days and gate overrides (ops) ------------------------------------------------------
+
+HELD_DAYS = "ops.held_days"
+GATE_OVERRIDES = "ops.gate_overrides"
+
+
+def read_rows(url: str, table: str) -> list[dict]:
+    """Every row of a (small) table as dicts, e.g. the gate overrides."""
+    with _connect(url) as conn, _failing_as(url, f"reading {table}"):
+        names = [c.name for c in _table_columns(conn, url, table)]
+        return [dict(r._mapping) for r in conn.execute(sa.select(*_table(table, names).c))]
+
+
+def replace_held_days(url: str, rows: list[dict], until: date) -> int:
+    """Make ``ops.held_days`` up to ``until`` exactly ``rows`` (dataset, dt, gate, reason), in
+    one transaction; later days are left as they are (a backfill does not erase them)."""
+    target = _table(HELD_DAYS, ["dataset", "dt", "gate", "reason"])
+    with _connect(url) as conn, _failing_as(url, f"writing {HELD_DAYS}"), conn.begin():
+        _table_columns(conn, url, HELD_DAYS)
+        conn.execute(sa.delete(target).where(target.c.dt <= until))
+        if rows:
+            conn.execute(sa.insert(target), rows)
+    return len(rows)
+
+
+def record_override(url: str, dataset: str, dt: date, reason: str, by: str, at: datetime) -> None:
+    """Record that an operator released ``dataset``'s day ``dt`` (replacing an earlier record)."""
+    names = ["dataset", "dt", "reason", "overridden_by", "overridden_at"]
+    target = _table(GATE_OVERRIDES, names)
+    row = dict(zip(names, (dataset, dt, reason, by, at), strict=True))
+    with _connect(url) as conn, _failing_as(url, f"writing {GATE_OVERRIDES}"), conn.begin():
+        _table_columns(conn, url, GATE_OVERRIDES)
+        conn.execute(sa.delete(target).where(target.c.dataset == dataset, target.c.dt == dt))
+        conn.execute(sa.insert(target), [row])
 
 
 # --- checksums -------------------------------------------------------------------------------

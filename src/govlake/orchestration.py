@@ -13,9 +13,8 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from govlake import contracts, lineage
 from govlake.alerts import task_failed
-from govlake.config import DagSettings, get_settings
+from govlake.config import LOCAL_TZ, PROJECT_DIR, DagSettings, get_settings
 
-LOCAL_TZ = "Asia/Shanghai"
 START = pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ)
 
 
@@ -68,7 +67,8 @@ def extract_dags() -> dict[str, DAG]:
 
 
 def extract_dag(system: str) -> DAG:
-    """``extract_<system>``: per source table, extract to raw/, then validate into clean/."""
+    """``extract_<system>``: per source table, extract to raw/, then validate into clean/; once
+    every table is validated, the day's Data Docs are rebuilt."""
     with DAG(
         dag_id=f"extract_{system}",
         description=f"Extract the {system} system's changed rows, validate, land in the lake",
@@ -95,6 +95,7 @@ def extract_dag(system: str) -> DAG:
                 extracts[-1] >> validates[contract.name]
         for child, parent in _lookups(tables):  # rules of a child read its parents' clean rows
             validates[parent] >> validates[child]
+        list(validates.values()) >> _data_docs(system)
         if any(c.channel == "exchange" for c in tables):
             _wait_for_files(system) >> extracts >> _archive_files(system)
     lineage.with_lineage(dag.tasks)
@@ -103,7 +104,6 @@ def extract_dag(system: str) -> DAG:
 
 def _lookups(tables: list[contracts.Contract]) -> list[tuple[str, str]]:
     """(child, parent) pairs of the tables whose validation rules look up another table."""
-    from govlake.config import PROJECT_DIR
     from govlake.quality.rules import referenced_tables
 
     return [
@@ -158,6 +158,16 @@ def _validate_task(dataset: str):
     return validate()
 
 
+def _data_docs(system: str):
+    """The day's Data Docs, rebuilt from every table's saved validation results."""
+
+    @task(task_id="data_docs")
+    def data_docs() -> dict:
+        return run_step("data_docs", system, run_day())
+
+    return data_docs()
+
+
 def build_dag() -> DAG:
     """``build_warehouse``: Spark builds curated/ from clean/, then the warehouse is replaced."""
     with DAG(
@@ -176,6 +186,10 @@ def build_dag() -> DAG:
             return run_step("migrate")
 
         @task
+        def check_day() -> dict:  # reconciled and not held, or nothing is built or published
+            return run_step("check_day", run_day())
+
+        @task
         def transform() -> dict:
             return run_step("transform", run_day())
 
@@ -183,6 +197,6 @@ def build_dag() -> DAG:
         def load() -> dict:
             return run_step("load_warehouse", run_day())
 
-        migrate() >> transform() >> load()
+        migrate() >> check_day() >> transform() >> load()
     lineage.with_lineage(dag.tasks)
     return dag

@@ -44,6 +44,7 @@ def extract_day(settings: Settings, day: date, full: bool, progress: Progress) -
 
 def summarise(settings: Settings, day: date) -> dict:
     from govlake import load
+    from govlake.quality import docs
 
     lake = Lake.from_settings(settings)
     url = settings.warehouse_url.get_secret_value()
@@ -67,4 +68,5 @@ def summarise(settings: Settings, day: date) -> dict:
         "warehouse_url": redact_url(url),
         "lake": lake.store.describe(),
         "airflow_logs": str(settings.var_dir / "airflow" / "runs"),
+        "data_docs": docs.located(settings, day),
     }

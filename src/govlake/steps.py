@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govlake import contracts, lineage
-from govlake.config import Settings, redact_url
+from govlake.config import LOCAL_TZ, Settings, redact_url
 from govlake.lake import Lake, Partition
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ def _extract_sql(settings: Settings, contract: contracts.Contract, day: date, fu
     lake = Lake.from_settings(settings)
     metadata = {
         "mode": "full" if full else "incremental",
+        "time_zone": LOCAL_TZ,  # of the window and of the rows' timestamps (source wall time)
         "window": None if window is None else [window.start.isoformat(), window.end.isoformat()],
         "source": redact_url(url),
         "query": " ".join(str(select_changes(contract, window)).split()),
@@ -102,7 +103,10 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
             if not full:  # history file sets keep only each record's latest version
                 found["sequence_gaps"] += read.sequence_gaps
         writer.metadata.update(
-            mode="full" if full else "incremental", resends_merged=merged, **found
+            mode="full" if full else "incremental",
+            time_zone=LOCAL_TZ,
+            resends_merged=merged,
+            **found,
         )
     for rejected in found["rejected_files"]:
         log.warning("quarantined file %s", rejected["reason"])
@@ -161,12 +165,30 @@ def validate(settings: Settings, dataset: str, day: date) -> dict:
     references = _references(lake, contract, rules, day)
     result = validate_and_split(raw, contract, rules, references)
     summary = {"dataset": dataset, "dt": day.isoformat(), **result.summary}
+    summary["newest_watermark"] = _newest(raw, contract.watermark)
+    summary["gates"] = _gates(settings, lake, contract, day, summary)
     with lake.write(Partition("quarantine", dataset, day), quarantine_schema(contract)) as out:
         out.write(result.quarantine)
     with lake.write(
-        Partition("clean", dataset, day), clean_schema(contract), {"quality": summary}
+        Partition("clean", dataset, day),
+        clean_schema(contract),
+        {"quality": summary, "gates": summary["gates"]},
     ) as out:
         out.write(result.clean)
+    if summary["gates"]["held"]:  # clean/ and quarantine/ are written all the same
+        from govlake import alerts
+
+        webhook = settings.alert_webhook_url
+        alerts.day_held(
+            webhook.get_secret_value() if webhook else None,
+            dataset,
+            day.isoformat(),
+            summary["gates"]["failed"],
+        )
+    if result.validation is not None:  # GX's results, masked, for the day's Data Docs
+        from govlake.quality import docs
+
+        docs.save(lake.store, day, result.validation)
     lineage.report(
         inputs=[lineage.partition(settings, Partition("raw", dataset, day))],
         outputs=[
@@ -179,6 +201,30 @@ def validate(settings: Settings, dataset: str, day: date) -> dict:
     return summary
 
 
+def _newest(raw: pa.Table, column: str) -> str | None:
+    """The newest watermark in a raw partition, as ISO text (None when it is empty)."""
+    import pyarrow.compute as pc
+
+    newest = pc.max(raw.column(column)).as_py() if raw.num_rows else None
+    return newest.isoformat() if newest is not None else None
+
+
+def _gates(
+    settings: Settings, lake: Lake, contract: contracts.Contract, day: date, summary: dict
+) -> dict:
+    """The batch gates of the table's day (``govlake.quality.gates``), from manifests only."""
+    from govlake.quality import gates
+
+    raw = lake.read_manifest(Partition("raw", contract.name, day)) or {}
+    days = [p.dt for p in lake.partitions("raw", contract.name, until=day)]
+    history = [
+        lake.read_manifest(Partition("raw", contract.name, d)) or {}
+        for d in gates.history_days(days, day, settings.gates)
+    ]
+    failed = gates.evaluate(contract, raw, summary, history, settings.gates)
+    return {"held": bool(failed), "failed": failed}
+
+
 def _references(lake: Lake, contract: contracts.Contract, rules: Path, day: date) -> dict:
     """The parent tables the table's rules look up, as validated up to ``day`` (the DAG validates
     parents first): the latest clean version of each key, and every key quarantined."""
@@ -189,6 +235,8 @@ def _references(lake: Lake, contract: contracts.Contract, rules: Path, day: date
     found = {}
     for name in sorted(referenced_tables(contract, rules)):
         parent = contracts.get(name)
+        if not lake.partitions("clean", name, until=day):
+            continue  # never validated: its rules are skipped (and listed), not failed
         clean = _history(lake, Partition("clean", name, day), clean_schema(parent))
         held = _history(lake, Partition("quarantine", name, day), quarantine_schema(parent))
         found[name] = Reference.of(parent, clean, held)
@@ -202,6 +250,98 @@ def _history(lake: Lake, last: Partition, schema: pa.Schema) -> pa.Table:
     parts = lake.partitions(last.zone, last.dataset, until=last.dt)
     tables = [lake.read_table(p, schema) for p in parts]
     return pa.concat_tables(tables, promote_options="default") if tables else schema.empty_table()
+
+
+def data_docs(settings: Settings, system: str, day: date) -> dict:
+    """Rebuild the day's Data Docs from every table's saved validation (the system's tables must
+    be among them) and publish them: ``<var_dir>/data_docs/<day>/``, and the bucket's
+    ``data_docs/`` with an S3 lake."""
+    from govlake.quality import docs
+
+    mine = [c.name for c in contracts.CONTRACTS.values() if c.system == system]
+    return docs.publish(settings, day, required=mine)
+
+
+def check_day(settings: Settings, day: date) -> dict:
+    """Before a build: every table's partitions up to ``day`` reconcile (raw rows = clean rows +
+    quarantined rows, by the manifests of what is in the lake now) and none is held by a batch
+    gate without a recorded override. Writes the held days to ``ops.held_days``; any problem
+    fails the build, so nothing is published and the warehouse stays at its last build."""
+    from govlake import load
+    from govlake.errors import GateError
+
+    url = _warehouse_url(settings)
+    status = day_status(Lake.from_settings(settings), day)
+    released = {(o["dataset"], o["dt"]) for o in gate_overrides(url)}
+    held = [h for h in status["held"] if (h["dataset"], h["dt"]) not in released]
+    load.replace_held_days(
+        url,
+        [
+            {"dataset": h["dataset"], "dt": h["dt"], "gate": f["gate"], "reason": f["reason"][:500]}
+            for h in status["held"]
+            for f in h["failed"]
+        ],
+        until=day,
+    )
+    problems = status["mismatches"] + [
+        f"{h['dataset']} {h['dt']} held: "
+        + "; ".join(f"{f['gate']}: {f['reason']}" for f in h["failed"])
+        for h in held
+    ]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        hint = " — release with `govlake gate override`, then clear the task" if held else ""
+        raise GateError(problems[0] + more + hint)
+    return {
+        "dt": day.isoformat(),
+        "partitions": status["partitions"],
+        "held": len(status["held"]),
+        "released": len(status["held"]) - len(held),
+    }
+
+
+def gate_overrides(url: str) -> list[dict]:
+    """The recorded gate overrides (ops.gate_overrides), their dt as a date."""
+    from govlake import load
+
+    rows = load.read_rows(url, load.GATE_OVERRIDES)
+    return [{**r, "dt": _as_date(r["dt"])} for r in rows]
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def day_status(lake: Lake, until: date) -> dict:
+    """From the manifests alone: partitions whose rows do not reconcile, and the days held by a
+    batch gate (``{"dataset", "dt", "failed"}``), for every table up to ``until``."""
+    mismatches: list[str] = []
+    held: list[dict] = []
+    checked = 0
+    for dataset in contracts.CONTRACTS:
+        for part in lake.partitions("raw", dataset, until=until):
+            checked += 1
+            raw = lake.read_manifest(part) or {}
+            clean = lake.read_manifest(Partition("clean", dataset, part.dt))
+            quarantine = lake.read_manifest(Partition("quarantine", dataset, part.dt))
+            where = f"{dataset} {part.dt}"
+            if clean is None or quarantine is None:
+                mismatches.append(f"{where}: raw has {raw.get('rows')} rows but was not validated")
+                continue
+            raw_rows, clean_rows, held_rows = raw["rows"], clean["rows"], quarantine["rows"]
+            if raw_rows != clean_rows + held_rows:
+                merged = raw.get("resends_merged", 0)
+                mismatches.append(
+                    f"{where} does not reconcile: raw {raw_rows} (after {merged} re-sends merged)"
+                    f" != clean {clean_rows} + quarantined {held_rows}"
+                    f" ({clean_rows + held_rows - raw_rows:+d})"
+                )
+            gates = clean.get("gates") or {}
+            if gates.get("held"):
+                held.append({"dataset": dataset, "dt": part.dt, "failed": gates.get("failed", [])})
+    return {"partitions": checked, "mismatches": mismatches, "held": held}
 
 
 def transform(settings: Settings, day: date) -> dict:
@@ -231,8 +371,10 @@ def migrate(settings: Settings) -> dict:
 
 
 def load_warehouse(settings: Settings, day: date) -> dict:
-    """Replace each warehouse table with the day's curated partition, each in one transaction."""
+    """Replace each warehouse table with the day's curated partition, each in one transaction,
+    and the data-quality record with what the lake's manifests say up to the day."""
     from govlake import load
+    from govlake.quality.record import quality_tables
     from govlake.transform.build import STAGED
 
     url = _warehouse_url(settings)
@@ -241,8 +383,10 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     for table in STAGED:
         data = lake.read_table(Partition("curated", table, day))
         loaded[table] = load.replace_table(url, table, data)
+    for table, data in quality_tables(lake, day).items():
+        loaded[table] = load.replace_table(url, table, data)
     lineage.report(
-        inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in loaded],
+        inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in STAGED],
         outputs=[lineage.table(url, t) for t in loaded],
     )
     return {"warehouse": redact_url(url), "loaded": loaded}

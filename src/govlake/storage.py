@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 class Store(Protocol):
     def put_file(self, local_path: Path, key: str) -> None: ...
-    def put_bytes(self, data: bytes, key: str) -> None: ...
+    def put_bytes(self, data: bytes, key: str, content_type: str | None = None) -> None: ...
     def get_bytes(self, key: str) -> bytes | None: ...
     def list(self, prefix: str) -> list[str]: ...
     def delete(self, keys: Iterable[str]) -> None: ...
@@ -43,7 +43,7 @@ class LocalStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(local_path, target)
 
-    def put_bytes(self, data: bytes, key: str) -> None:
+    def put_bytes(self, data: bytes, key: str, content_type: str | None = None) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -122,11 +122,13 @@ class S3Store:
             self.client.fput_object(self.bucket, key, str(local_path))
         local_path.unlink(missing_ok=True)
 
-    def put_bytes(self, data: bytes, key: str) -> None:
+    def put_bytes(self, data: bytes, key: str, content_type: str | None = None) -> None:
+        """``content_type`` matters where objects are served (Data Docs pages), not for data."""
         import io
 
+        kind = content_type or "application/octet-stream"
         with self._errors():
-            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=kind)
 
     def get_bytes(self, key: str) -> bytes | None:
         from minio.error import S3Error

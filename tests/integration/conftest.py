@@ -107,3 +107,12 @@ def airflow_settings(airflow_stack: services.ServiceStack, tmp_path_factory) -> 
         settings = Settings(var_dir=tmp_path_factory.mktemp("airflow-seed"), _env_file=None)
     seed_sources(settings, DAY, "tiny")
     return settings
+
+
+@pytest.fixture
+def services_settings(services_env, monkeypatch, tmp_path) -> Settings:
+    """Settings of the services profile on the session's stack, with a private var dir."""
+    for key, value in services_env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("GOVLAKE_VAR_DIR", str(tmp_path))
+    return Settings(_env_file=None)

@@ -7,21 +7,12 @@ import pytest
 from pydantic import SecretStr
 
 from govlake import steps
-from govlake.config import Settings
 from govlake.errors import LakeError, SourceError
 from govlake.lake import MANIFEST, Lake, Partition
 from govlake.simulator.sink import SqlSink
 from tests.conftest import DAY, REGISTER, SUITE_CATCHES, keys_with
 
 SCHEMA = pa.schema([("id", pa.int64())])
-
-
-@pytest.fixture
-def services_settings(services_env, monkeypatch, tmp_path) -> Settings:
-    for key, value in services_env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("GOVLAKE_VAR_DIR", str(tmp_path))
-    return Settings(_env_file=None)
 
 
 def test_partition_round_trip_and_replace_on_s3(services_settings):

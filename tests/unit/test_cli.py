@@ -55,3 +55,16 @@ def test_an_unknown_system_is_a_usage_error(tmp_path):
     done = _run("extract", "nope", GOVLAKE_VAR_DIR=str(tmp_path))
     assert done.returncode == 2
     assert "known: approval, credit, enforcement, transaction" in done.stderr
+
+
+def test_gate_override_is_recorded_and_listed(tmp_path):
+    env = {"GOVLAKE_VAR_DIR": str(tmp_path), "USER": "zhang"}
+    done = _run("gate", "override", "approval.cases", "2026-11-24", "--reason", "verified", **env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "released approval.cases 2026-11-24 by zhang: verified" in done.stdout
+    assert "clear build_warehouse" in done.stdout
+    listed = _run("gate", "list", "--date", "2026-11-24", **env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "0 held, 1 override(s) recorded for 2026-11-24" in listed.stdout
+    unknown = _run("gate", "override", "approval.nope", "2026-11-24", "--reason", "x", **env)
+    assert unknown.returncode != 0

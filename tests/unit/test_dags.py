@@ -44,7 +44,9 @@ def test_one_extract_dag_per_system_with_a_task_pair_per_table(parsed):
         files = any(c.channel == "exchange" for c in mine)
         around = ["archive_files", "wait_for_files"] if files else []
         assert parsed["dags"][f"extract_{system}"]["tasks"] == sorted(
-            [f"{c.table}.{step}" for c in mine for step in ("extract", "validate")] + around
+            [f"{c.table}.{step}" for c in mine for step in ("extract", "validate")]
+            + around
+            + ["data_docs"]
         )
 
 
@@ -62,3 +64,8 @@ def test_parsing_is_cheap(parsed):
     assert parsed["queries"] == []
     assert parsed["connection_lookups"] == []
     assert parsed["heavy_modules"] == []
+
+
+def test_the_build_checks_the_day_before_transforming(parsed):
+    tasks = parsed["dags"]["build_warehouse"]["tasks"]
+    assert {"migrate", "check_day", "transform", "load"} <= set(tasks)

@@ -59,14 +59,14 @@ def test_migrate_creates_the_model_and_is_idempotent(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'new' / 'w.duckdb'}"  # the directory does not exist yet
     assert load.current_revision(url) is None
     load.migrate(url)
-    assert load.current_revision(url) == "0001"
+    assert load.current_revision(url) == load.head_revision()
     load.replace_table(url, TABLE, register(3))
     load.migrate(url)  # already at head: changes nothing
-    assert load.current_revision(url) == "0001"
+    assert load.current_revision(url) == load.head_revision()
     assert load.row_count(url, TABLE) == 3
     schemas = {s for (s,) in _query(url, "select schema_name from information_schema.schemata")}
     assert SCHEMAS <= schemas
-    assert _query(url, "select version_num from ops.alembic_version") == [("0001",)]
+    assert _query(url, "select version_num from ops.alembic_version") == [(load.head_revision(),)]
     columns = dict(
         _query(
             url,
@@ -91,7 +91,7 @@ def test_downgrade_to_base_removes_the_model(url: str) -> None:
         "where table_schema <> 'ops' and table_schema <> 'main'",
     ) == [(0,)]
     load.migrate(url)
-    assert load.current_revision(url) == "0001"
+    assert load.current_revision(url) == load.head_revision()
 
 
 def test_replace_table_replaces_the_whole_content(url: str) -> None:
@@ -177,3 +177,8 @@ def test_errors_are_warehouse_errors(tmp_path: Path, url: str) -> None:
         load.row_count(f"duckdb:///{tmp_path / 'file' / 'w.duckdb'}", TABLE)
     with pytest.raises(WarehouseError, match="migrating the warehouse to 9999 .* failed"):
         load.migrate(url, "9999")
+
+
+def test_the_migrations_head_is_the_newest_file() -> None:
+    newest = sorted((load.MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))[-1]
+    assert load.head_revision() == newest.name.split("_", 1)[0]

@@ -14,14 +14,19 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from govlake.contracts import Contract
+from govlake.quality.docs import report
 from govlake.quality.normalise import normalise
 from govlake.quality.suite import FLAG, Reference, attach_lookups, build_suite, skipped_rules
+
+if TYPE_CHECKING:
+    from great_expectations.core import ExpectationSuiteValidationResult
 
 REASONS, FLAGS = "dq_reasons", "dq_flags"
 
@@ -34,6 +39,7 @@ class SplitResult:
     flagged_by: Counter[str] = field(default_factory=Counter)  # rows loaded with a flag per rule
     normalised: Counter[str] = field(default_factory=Counter)  # values changed, column:rule
     skipped: list[str] = field(default_factory=list)  # rules not run: a lookup was not supplied
+    validation: dict | None = None  # GX's results for Data Docs, masked (quality.docs.report)
 
     @property
     def summary(self) -> dict:
@@ -68,7 +74,7 @@ def validate_and_split(
     raw_frame = raw.to_pandas().reset_index(drop=True)
     frame, normalised = normalise(raw_frame, contract)
     checked = attach_lookups(frame.copy(), contract, expectations_dir, references)
-    failures = _failing_rows(checked, contract, expectations_dir)
+    failures, results = _failing_rows(checked, contract, expectations_dir)
     reasons: dict[int, list[str]] = defaultdict(list)
     flags: dict[int, list[str]] = defaultdict(list)
     for (rule, outcome), rows in failures.items():
@@ -86,6 +92,7 @@ def validate_and_split(
         flagged_by=Counter({r: len(rows) for (r, o), rows in failures.items() if o == FLAG}),
         normalised=normalised,
         skipped=skipped_rules(contract, expectations_dir, set(checked.columns)),
+        validation=report(results, contract, expectations_dir),
     )
     if result.clean.num_rows + result.quarantine.num_rows != raw.num_rows:  # nothing lost
         raise AssertionError(f"{contract.name}: split lost rows ({result.summary})")
@@ -94,7 +101,8 @@ def validate_and_split(
 
 def _failing_rows(
     frame: pd.DataFrame, contract: Contract, expectations_dir: Path
-) -> dict[tuple[str, str], list[int]]:
+) -> tuple[dict[tuple[str, str], list[int]], ExpectationSuiteValidationResult]:
+    """Rows failing each (rule, outcome), and GX's results (for Data Docs)."""
     import great_expectations as gx
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -120,7 +128,7 @@ def _failing_rows(
         rows = outcome.result.get("unexpected_index_list") or []
         if rows:  # one rule may be checked by several expectations
             failures.setdefault((meta["rule"], meta["outcome"]), []).extend(int(i) for i in rows)
-    return {rule: sorted(set(rows)) for rule, rows in failures.items()}
+    return {rule: sorted(set(rows)) for rule, rows in failures.items()}, results
 
 
 def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:

@@ -26,6 +26,13 @@ class Scale:
     history_days: int = 365
     new_per_day: float = 0.002  # share of each table's history added per simulated day
 
+    @property
+    def volume_scale(self) -> float:
+        """Rows changed a day relative to city scale (the contracts' daily volumes are the city's):
+        the batch gates' ``GOVLAKE_GATES__VOLUME_SCALE`` for sources this scale simulates."""
+        city = SCALES["city"]
+        return (self.facts / self.history_days) / (city.facts / city.history_days)
+
     def times(self, factor: float) -> Scale:
         return Scale(
             f"{self.name}x{factor:g}",
