@@ -68,7 +68,9 @@ def runs(tmp_path_factory):
     rebuilt = _settings(tmp_path_factory.mktemp("full-rebuild"))
     # The same source state: the department databases and the trading centre's file sets.
     shutil.copytree(settings.var_dir / "sources", rebuilt.var_dir / "sources")
-    shutil.copytree(settings.lake_dir / "exchange", rebuilt.lake_dir / "exchange")
+    for files in ("exchange", "archive"):  # the inbox and what was processed from it
+        if (settings.lake_dir / files).exists():
+            shutil.copytree(settings.lake_dir / files, rebuilt.lake_dir / files)
     pipeline.run_day(rebuilt, DAY2, full=True, progress=lambda _: None)
     return {
         "before": before,
