@@ -33,6 +33,8 @@ app.add_typer(warehouse_app, name="warehouse")
 gate_app = typer.Typer(help="Batch gates: held days and their overrides.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(gate_app, name="gate")
+quarantine_app = typer.Typer(help="Quarantined rows and their releases.", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
 console = Console()
 
 
@@ -214,6 +216,63 @@ def gate_override(
     say(
         f"now clear build_warehouse's check_day task for {on} and any later failed day "
         f"(Airflow UI, or: airflow tasks clear build_warehouse -t check_day -s {on} -y)"
+    )
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    dataset: str = typer.Argument(..., help="the table, system.table"),
+    day: str = typer.Option(None, "--date", help="only this day, YYYY-MM-DD (default: all)"),
+    rule: str = typer.Option(None, "--rule", help="only rows failing this rule"),
+    limit: int = typer.Option(50, "--limit", help="at most this many rows"),
+) -> None:
+    """Show quarantined rows: key, day and failing rules only (never row values, no PII)."""
+    from govlake import contracts
+    from govlake.lake import Lake
+    from govlake.quality import releases
+
+    if dataset not in contracts.CONTRACTS:
+        raise typer.BadParameter(f"no table {dataset!r}; known: {', '.join(contracts.CONTRACTS)}")
+    lake = Lake.from_settings(get_settings())
+    rows = releases.quarantined(lake, dataset, date.fromisoformat(day) if day else None)
+    rows = [r for r in rows if rule is None or rule in r["reasons"]]
+    released = releases.released_rules(lake.store, dataset)
+    key = "+".join(contracts.get(dataset).primary_key)
+    table = Table(key, "date", "rules", "released", title=f"quarantined rows of {dataset}")
+    for r in rows[: max(limit, 0)]:
+        done = sorted(released.get(r["key"], set()) & set(r["reasons"]))
+        shown = (escape(r["key"]), r["dt"].isoformat(), ", ".join(r["reasons"]), ", ".join(done))
+        table.add_row(*shown)
+    console.print(table)
+    say(f"{len(rows)} quarantined row(s){f', {limit} shown' if len(rows) > limit else ''}")
+
+
+@quarantine_app.command("release")
+def quarantine_release(
+    dataset: str = typer.Argument(..., help="the table, system.table"),
+    key: str = typer.Argument(..., help="the row's primary key, as text"),
+    rule: str = typer.Option(..., "--rule", help="the quarantine rule to release for the key"),
+    reason: str = typer.Option(..., "--reason", help="why the row may load"),
+    by: str = typer.Option(None, "--by", help="who releases it (default: $USER)"),
+) -> None:
+    """Record that an operator releases one rule for one row key; every later validation of the
+    key applies it. Then re-run validate for the days listed."""
+    import os
+
+    from govlake import contracts
+    from govlake.lake import Lake
+    from govlake.quality import releases
+
+    if dataset not in contracts.CONTRACTS:
+        raise typer.BadParameter(f"no table {dataset!r}; known: {', '.join(contracts.CONTRACTS)}")
+    who = (by or os.environ.get("USER") or "unknown").strip()[:100] or "unknown"
+    lake = Lake.from_settings(get_settings())
+    done = releases.release(lake, dataset, key, rule, reason, who)
+    days = ", ".join(d.isoformat() for d in done["days"])
+    say(f"released {dataset} key {escape(key)} from {rule} by {who}: {escape(done['reason'])}")
+    say(
+        f"re-run validate for {days} (clear the extract DAG's validate task, or: govlake extract "
+        f"{contracts.get(dataset).system} --date DAY)"
     )
 
 

@@ -38,7 +38,13 @@ RULE_COUNTS = pa.schema(
     ]
 )
 # quality summary key -> outcome recorded (normalisations count values changed, per column:rule)
-OUTCOMES = {"quarantined_by": "quarantine", "flagged_by": "flag", "normalised_values": "normalise"}
+# and released rows, loaded clean because an operator released the rule (quality.releases)
+OUTCOMES = {
+    "quarantined_by": "quarantine",
+    "flagged_by": "flag",
+    "normalised_values": "normalise",
+    "released_by": "released",
+}
 
 
 def quality_tables(lake: Lake, until: date) -> dict[str, pa.Table]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuiteValidationResult
 
 REASONS, FLAGS = "dq_reasons", "dq_flags"
+RELEASED = "released:"  # the flag of a quarantine rule an operator released (quality.releases)
 
 
 @dataclass
@@ -38,6 +39,7 @@ class SplitResult:
     quarantined_by: Counter[str] = field(default_factory=Counter)  # rows held back per rule
     flagged_by: Counter[str] = field(default_factory=Counter)  # rows loaded with a flag per rule
     normalised: Counter[str] = field(default_factory=Counter)  # values changed, column:rule
+    released_by: Counter[str] = field(default_factory=Counter)  # rows released to clean per rule
     skipped: list[str] = field(default_factory=list)  # rules not run: a lookup was not supplied
     validation: dict | None = None  # GX's results for Data Docs, masked (quality.docs.report)
 
@@ -47,9 +49,19 @@ class SplitResult:
             "raw_rows": self.clean.num_rows + self.quarantine.num_rows,
             "clean_rows": self.clean.num_rows,
             "quarantined_rows": self.quarantine.num_rows,
-            "flagged_rows": sum(1 for f in self.clean.column(FLAGS).to_pylist() if f),
+            "flagged_rows": sum(
+                1
+                for f in self.clean.column(FLAGS).to_pylist()
+                if any(not x.startswith(RELEASED) for x in f or [])
+            ),
+            "released_rows": sum(
+                1
+                for f in self.clean.column(FLAGS).to_pylist()
+                if any(x.startswith(RELEASED) for x in f or [])
+            ),
             "quarantined_by": dict(sorted(self.quarantined_by.items())),
             "flagged_by": dict(sorted(self.flagged_by.items())),
+            "released_by": dict(sorted(self.released_by.items())),
             "normalised_values": dict(sorted(self.normalised.items())),
             "skipped_rules": list(self.skipped),
         }
@@ -68,9 +80,12 @@ def validate_and_split(
     contract: Contract,
     expectations_dir: Path,
     references: Mapping[str, Reference] | None = None,
+    releases: Mapping[str, set[str]] | None = None,
 ) -> SplitResult:
     """``references``: the parent tables the suite's lookups name (``rules.referenced_tables``);
-    rules needing one that is not supplied are skipped and listed in ``skipped``."""
+    rules needing one that is not supplied are skipped and listed in ``skipped``. ``releases``:
+    key text -> released quarantine rules (``quality.releases``); a row all of whose quarantine
+    rules are released goes to clean with a ``released:<rule>`` flag per rule."""
     raw_frame = raw.to_pandas().reset_index(drop=True)
     frame, normalised = normalise(raw_frame, contract)
     checked = attach_lookups(frame.copy(), contract, expectations_dir, references)
@@ -80,6 +95,11 @@ def validate_and_split(
     for (rule, outcome), rows in failures.items():
         for row in rows:
             (flags if outcome == FLAG else reasons)[row].append(rule)
+    released = _released(raw, contract, frame, reasons, releases or {})
+    released_by: Counter[str] = Counter()
+    for i in released:
+        released_by.update(reasons[i])
+        flags[i] += [RELEASED + rule for rule in reasons.pop(i)]
     held = frame.index.isin(list(reasons))
     quarantine = raw_frame[held].assign(
         **{REASONS: [sorted(reasons[i]) for i in frame.index[held]]}
@@ -88,15 +108,44 @@ def validate_and_split(
     result = SplitResult(
         clean=_to_arrow(clean, clean_schema(contract)),
         quarantine=_to_arrow(quarantine, quarantine_schema(contract)),
-        quarantined_by=Counter({r: len(rows) for (r, o), rows in failures.items() if o != FLAG}),
+        quarantined_by=+Counter(  # unary +: drops rules whose every row was released
+            {r: len(set(rows) - released) for (r, o), rows in failures.items() if o != FLAG}
+        ),
         flagged_by=Counter({r: len(rows) for (r, o), rows in failures.items() if o == FLAG}),
         normalised=normalised,
+        released_by=released_by,
         skipped=skipped_rules(contract, expectations_dir, set(checked.columns)),
         validation=report(results, contract, expectations_dir),
     )
     if result.clean.num_rows + result.quarantine.num_rows != raw.num_rows:  # nothing lost
         raise AssertionError(f"{contract.name}: split lost rows ({result.summary})")
     return result
+
+
+def _released(
+    raw: pa.Table,
+    contract: Contract,
+    frame: pd.DataFrame,
+    reasons: Mapping[int, list[str]],
+    releases: Mapping[str, set[str]],
+) -> set[int]:
+    """The quarantined rows whose every quarantine rule is released for their key, and whose
+    values fit the clean schema (a released row still has to load)."""
+    if not releases or not reasons:
+        return set()
+    from govlake.quality.releases import key_texts
+
+    keys = key_texts(raw, contract)
+    chosen = [i for i, rules in reasons.items() if set(rules) <= releases.get(keys[i], set())]
+    schema = contract.clean_schema()
+    fits = []
+    for i in sorted(chosen):
+        try:
+            _to_arrow(frame.loc[[i]], schema)
+        except (pa.ArrowException, ValueError, TypeError):
+            continue
+        fits.append(i)
+    return set(fits)
 
 
 def _failing_rows(
