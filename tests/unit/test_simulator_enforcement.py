@@ -15,6 +15,7 @@ from govlake.simulator import enforcement as sim
 from govlake.simulator.defects import FLAG, KINDS, QUARANTINE
 from govlake.simulator.sink import SqlSink
 from govlake.simulator.world import SCALES, World
+from govlake.workdays import year_working_days
 
 WORLD = World(seed=7, scale=SCALES["tiny"], until=date(2026, 11, 23))
 TARGETS = {
@@ -299,4 +300,4 @@ def test_a_day_in_a_year_the_calendar_does_not_know(tmp_path):
     assert decisions.changes["inserts"] >= 5
     days = pd.to_datetime(decisions.rows["decision_date"], errors="coerce").dropna()
     assert (days.dt.weekday < 5).all()  # weekends only, where the holiday table ends
-    assert sim._working_days(2027).size == np.busday_count("2027-01-01", "2028-01-01")
+    assert year_working_days(2027).size == np.busday_count("2027-01-01", "2028-01-01")

@@ -13,8 +13,6 @@ own those, so a row is never held back twice for one fault.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +40,7 @@ from govlake.identifiers import (
     is_valid_uscc,
     uscc_org_code_consistent,
 )
+from govlake.workdays import working_days
 
 # -- one value ----------------------------------------------------------------------------------
 
@@ -193,20 +192,6 @@ def as_number(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce")
 
 
-@lru_cache(maxsize=256)
-def _year_workdays(year: int) -> np.ndarray:
-    """A year's working days: statutory holidays and 调休 from chinese_calendar; in a year it does
-    not know (it raises NotImplementedError), weekends only (DOMAIN.md appendix)."""
-    import chinese_calendar
-
-    days = np.arange(np.datetime64(f"{year}-01-01"), np.datetime64(f"{year + 1}-01-01"))
-    try:
-        working = np.array([chinese_calendar.is_workday(d) for d in days.astype(date)])
-    except NotImplementedError:
-        working = np.is_busday(days)
-    return days[working]
-
-
 def working_day_number(days: pd.Series) -> pd.Series:
     """Per day, how many working days there are up to and including it (from a fixed origin):
     the difference of two numbers is the count of working days between the days."""
@@ -216,7 +201,7 @@ def working_day_number(days: pd.Series) -> pd.Series:
         return pd.Series(np.nan, index=days.index)
     values = stamps[known].to_numpy().astype("datetime64[D]")
     years = values.astype("datetime64[Y]").astype(int) + 1970
-    calendar = np.concatenate([_year_workdays(y) for y in range(years.min(), years.max() + 1)])
+    calendar = working_days(years.min(), years.max())
     out = pd.Series(np.nan, index=days.index)
     out[known] = np.searchsorted(calendar, values, side="right").astype(float)
     return out

@@ -20,10 +20,10 @@ from datetime import date, timedelta
 from functools import lru_cache
 from io import StringIO
 
-import chinese_calendar
 import numpy as np
 import pandas as pd
 
+from govlake import workdays
 from govlake.contracts import approval as c
 from govlake.identifiers import org_code_check_char, uscc_check_char
 from govlake.simulator import vectors as v
@@ -41,18 +41,11 @@ _READ_CHUNK = 20_000  # keys per read: below SQLite's and PostgreSQL's bind-para
 # -- working days (工作日) -------------------------------------------------------------------
 
 
-def _is_workday(day: date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # a year the calendar does not know yet: weekends only
-        return day.weekday() < 5
-
-
 @lru_cache(maxsize=8)
 def _calendar(first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Days of the years, whether each is a working day, and the running count of working days."""
     days = np.arange(f"{first_year}-01-01", f"{last_year + 1}-01-01", dtype="datetime64[D]")
-    workday = np.array([_is_workday(d) for d in days.astype(object)])
+    workday = np.array([workdays.is_workday(d) for d in days.astype(object)])
     return days, workday, np.cumsum(workday)
 
 

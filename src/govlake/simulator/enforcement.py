@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
-import chinese_calendar
 import numpy as np
 import pandas as pd
 
@@ -34,6 +33,7 @@ from govlake.simulator.defects import (
 )
 from govlake.simulator.sink import SqlSink
 from govlake.simulator.world import World
+from govlake.workdays import working_days
 
 SYSTEM = "enforcement"
 MAX_POWERS = 7_300  # Qingdao's 处罚职权 catalogue
@@ -904,17 +904,5 @@ def _working_days_before(days: np.ndarray, k: np.ndarray) -> np.ndarray:
     """The working day ``k`` working days before each day (0: the day itself, or the last
     working day before it when it is a rest day)."""
     years = days.astype("datetime64[Y]").astype(int) + 1970
-    calendar = np.concatenate([_working_days(y) for y in range(years.min() - 1, years.max() + 1)])
+    calendar = working_days(years.min() - 1, years.max())
     return calendar[np.searchsorted(calendar, days, side="right") - 1 - k]
-
-
-@lru_cache(maxsize=32)
-def _working_days(year: int) -> np.ndarray:
-    """A year's working days: statutory holidays and 调休 from chinese_calendar; in a year it does
-    not know yet (it raises NotImplementedError), weekends only."""
-    days = np.arange(np.datetime64(f"{year}-01-01"), np.datetime64(f"{year + 1}-01-01"))
-    try:
-        working = np.array([chinese_calendar.is_workday(d) for d in days.astype(date)])
-    except NotImplementedError:
-        working = np.is_busday(days)
-    return days[working]

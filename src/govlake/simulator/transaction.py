@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-import chinese_calendar
 import numpy as np
 import pandas as pd
 
+from govlake import workdays
 from govlake.contracts import transaction as t
 from govlake.contracts.model import Contract
 from govlake.identifiers import USCC_PLACEHOLDER
@@ -938,17 +938,9 @@ def add_workdays(days: np.ndarray, n: np.ndarray) -> np.ndarray:
     if not len(days):
         return days
     calendar = np.arange(days.min(), days.max() + int(n.max()) * 3 + 30)
-    worked = np.cumsum([_is_workday(d) for d in calendar.astype(object)])
+    worked = np.cumsum([workdays.is_workday(d) for d in calendar.astype(object)])
     reached = worked[(days - calendar[0]).astype(int)] + n
     return calendar[np.searchsorted(worked, reached)]
-
-
-@lru_cache(maxsize=8192)
-def _is_workday(day: date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
 
 
 def _zfill(numbers: np.ndarray, width: int) -> np.ndarray:
