@@ -24,12 +24,32 @@ def test_normaliser_codes_text_and_dates():
     ]
     frame["name"] = ["青岛\u202e公司 ", "a\x00b", "ok", None, "ok"]
     frame["established_on"] = ["2019/3/5", "20190305", "2019年3月5日", "2019-02-30", "garbage"]
-    out, changes = normalise(frame, REGISTER)
-    assert out["uscc"].tolist()[:3] == ["91350100M000100Y43"] * 3
-    assert out["name"].tolist()[:2] == ["青岛公司", "ab"]
-    assert out["established_on"].tolist() == ["2019-03-05"] * 3 + ["2019-02-30", "garbage"]
+    table = _text_table(frame)
+    out, changes = normalise(table, REGISTER)
+    assert out.column("uscc").to_pylist()[:3] == ["91350100M000100Y43"] * 3
+    assert out.column("name").to_pylist()[:2] == ["青岛公司", "ab"]
+    assert out.column("established_on").to_pylist() == ["2019-03-05"] * 3 + [
+        "2019-02-30",
+        "garbage",
+    ]
     assert changes == {"uscc:code": 3, "name:text": 2, "established_on:date": 3}
-    assert frame["uscc"][0].startswith("９")  # the input is not modified
+    assert table.column("uscc")[0].as_py().startswith("９")  # the input is not modified
+
+
+def _text_table(frame: pd.DataFrame) -> pa.Table:
+    return pa.table({c: pa.array(frame[c].tolist(), pa.string()) for c in frame.columns})
+
+
+def test_normaliser_treats_unicode_spaces_and_every_date_shape():
+    frame = pd.DataFrame({c: [None] * 4 for c in REGISTER.column_names})
+    frame["uscc"] = ["9135\u3000 0100M000100Y43", "91350100M000100Y43\u2028", "\t913501", None]
+    frame["name"] = ["\ufeff青岛\u200b公司\u2066", "  x\t", "正常名称", None]
+    frame["established_on"] = ["2019.3.5", " ２０１９－０３－０５ ", "2019-3-5", None]
+    out, changes = normalise(_text_table(frame), REGISTER)
+    assert out.column("uscc").to_pylist() == ["91350100M000100Y43"] * 2 + ["913501", None]
+    assert out.column("name").to_pylist() == ["青岛公司", "x", "正常名称", None]
+    assert out.column("established_on").to_pylist() == ["2019-03-05"] * 3 + [None]
+    assert changes == {"uscc:code": 3, "name:text": 2, "established_on:date": 3}
 
 
 def test_split_matches_the_simulators_ground_truth(register):

@@ -74,10 +74,14 @@ def test_rules_needing_a_parent_are_skipped_not_guessed(tiny_history):
 
 def test_retired_region_codes_are_mapped_not_rejected():
     contract = get("transaction.projects")
-    frame = pd.DataFrame({c: [None] * 3 for c in contract.column_names})
-    frame["region_code"] = ["370205", "370282 ", "370202"]
-    out, changes = normalise(frame, contract)
-    assert out["region_code"].tolist() == ["370203", "370215", "370202"]
+    table = pa.table({c: pa.nulls(3, pa.string()) for c in contract.column_names})
+    table = table.set_column(
+        contract.column_names.index("region_code"),
+        "region_code",
+        pa.array(["370205", "370282 ", "370202"]),
+    )
+    out, changes = normalise(table, contract)
+    assert out.column("region_code").to_pylist() == ["370203", "370215", "370202"]
     assert changes["region_code:region"] == 2
 
 

@@ -48,8 +48,6 @@ from govlake.lake import Lake, Partition
 from govlake.quality.rules import lookups
 
 if TYPE_CHECKING:
-    from great_expectations.core import ExpectationSuiteValidationResult
-
     from govlake.storage import Store
 
 log = logging.getLogger(__name__)
@@ -197,36 +195,11 @@ def _mask_result(result: Mapping, columns: list[str], personal: set[str]) -> dic
     return kept
 
 
-def report(
-    results: ExpectationSuiteValidationResult,
-    contract: contracts.Contract,
-    expectations_dir: Path,
-) -> dict:
-    """What is kept of one validation for people to read (JSON-serialisable, already masked)."""
-    from great_expectations.core import (
-        ExpectationSuiteValidationResult,
-        ExpectationValidationResult,
-    )
-
+def report(results: dict, contract: contracts.Contract, expectations_dir: Path) -> dict:
+    """What is kept of one validation for people to read (JSON-serialisable, already masked).
+    ``results``: GX's serialised suite result (``quality.engine.results``)."""
     personal = personal_columns(contract, expectations_dir)
-    slim = ExpectationSuiteValidationResult(
-        success=results.success,
-        results=[
-            ExpectationValidationResult(
-                success=r.success,
-                expectation_config=r.expectation_config,
-                result={k: v for k, v in (r.result or {}).items() if k not in COMPLETE},
-                meta=r.meta,
-                exception_info=r.exception_info,
-            )
-            for r in results.results
-        ],
-        suite_name=results.suite_name,
-        suite_parameters=results.suite_parameters,
-        statistics=results.statistics,
-        meta=results.meta,
-        id=results.id,
-    ).to_json_dict()
+    slim = json.loads(json.dumps(results))  # a deep copy, and proof that it is JSON
     for outcome in slim["results"]:
         columns = _columns(outcome["expectation_config"].get("kwargs", {}))
         outcome["result"] = _mask_result(outcome.get("result") or {}, columns, personal)

@@ -1,9 +1,10 @@
 """govlake's custom Great Expectations: domain checks defined once in ``govlake.identifiers``.
 
-Column map expectations check one value (identifier arithmetic runs once per distinct value, not
-per row); multicolumn map expectations check a row against its other columns or against the
-batch (order of timestamps, bounds, first-seen business keys, the red flags of fines). Every
-condition is vectorised pandas. Importing this module registers them with GX, so suites
+Column map expectations check one value (identifier arithmetic is vectorised over the column,
+lookups run once per distinct value); multicolumn map expectations check a row against its other
+columns or against the batch (order of timestamps, bounds, first-seen business keys, the red
+flags of fines). Every condition is vectorised pandas. Importing this module registers them
+with GX, so suites
 (including the hand-written JSON in ``expectations/``) can name them by their snake_case type.
 
 Missing or unparseable values always pass here: not-null, type and format rules (structural)
@@ -13,6 +14,7 @@ own those, so a row is never held back twice for one fault.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -35,12 +37,32 @@ from great_expectations.expectations.metrics.map_metric_provider.multicolumn_con
 
 from govlake.identifiers import (
     USCC_PLACEHOLDER,
+    consistent_org_codes,
     id_region_ever_existed,
-    is_valid_id_number,
-    is_valid_uscc,
-    uscc_org_code_consistent,
+    valid_id_numbers,
+    valid_usccs,
 )
 from govlake.workdays import working_days
+
+
+@dataclass(frozen=True)
+class ColumnCondition:
+    """A column map expectation's check: True for the (non-null) values that pass."""
+
+    predicate: Callable[[pd.Series], pd.Series]
+
+
+@dataclass(frozen=True)
+class RowCondition:
+    """A multicolumn expectation's check: ``predicate(columns, **params)``, True to pass."""
+
+    predicate: Callable[..., pd.Series]
+    params: tuple[str, ...]
+
+
+# Each custom expectation's condition, for govlake's engine (quality.engine): the same function
+# GX's metric runs, so the two can never disagree.
+CONDITIONS: dict[type, ColumnCondition | RowCondition] = {}
 
 # -- one value ----------------------------------------------------------------------------------
 
@@ -53,6 +75,15 @@ def per_distinct(check: Callable[[str], bool]) -> Callable[[pd.Series], pd.Serie
         distinct = text.unique()
         verdict = dict(zip(distinct, map(check, distinct), strict=True))
         return text.map(verdict).astype(bool)
+
+    return predicate
+
+
+def vectorised(check: Callable[[pd.Series], np.ndarray]) -> Callable[[pd.Series], pd.Series]:
+    """A predicate from a function of a whole column that returns a boolean array."""
+
+    def predicate(column: pd.Series) -> pd.Series:
+        return pd.Series(check(column), index=column.index)
 
     return predicate
 
@@ -73,15 +104,18 @@ def _column_map_expectation(
             "_pandas": column_condition_partial(engine=PandasExecutionEngine)(_pandas),
         },
     )
-    return type(
+    expectation = type(
         class_name,
         (ColumnMapExpectation,),
         {"__doc__": doc, "map_metric": metric, "success_keys": ("mostly",)},
     )
+    CONDITIONS[expectation] = ColumnCondition(predicate)
+    return expectation
 
 
 def _iso_date(column: pd.Series) -> pd.Series:
-    column = column.astype(str)
+    if not isinstance(column.dtype, pd.StringDtype):  # Arrow-backed text: Arrow's regex kernel
+        column = column.astype(str)
     shaped = column.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
     parsed = pd.to_datetime(column.where(shaped), format="%Y-%m-%d", errors="coerce")
     return shaped & parsed.notna()
@@ -92,20 +126,20 @@ ExpectColumnValuesToBeValidUscc = _column_map_expectation(
     "column_values.govlake_valid_uscc",
     "统一社会信用代码: GB 32100 format and position-18 checksum (DOMAIN.md appendix); the "
     "个体工商户 placeholder 00000000000000000X is accepted (the record carries its 注册号).",
-    per_distinct(lambda c: c == USCC_PLACEHOLDER or is_valid_uscc(c)),
+    vectorised(lambda c: valid_usccs(c) | (c == USCC_PLACEHOLDER).to_numpy()),
 )
 ExpectColumnValuesToBeValidIdNumber = _column_map_expectation(
     "ExpectColumnValuesToBeValidIdNumber",
     "column_values.govlake_valid_id_number",
     "公民身份号码: 18 characters, MOD 11-2 checksum, a real birth date not in the future, a region "
     "code that exists or existed (DOMAIN.md appendix).",
-    per_distinct(is_valid_id_number),
+    vectorised(valid_id_numbers),
 )
 ExpectColumnValuesToHaveConsistentUsccOrgCode = _column_map_expectation(
     "ExpectColumnValuesToHaveConsistentUsccOrgCode",
     "column_values.govlake_uscc_org_code",
     "Position 17 of a 统一社会信用代码 is the GB 11714 check of positions 9-16.",
-    per_distinct(lambda c: len(c) == 18 and uscc_org_code_consistent(c)),
+    vectorised(consistent_org_codes),
 )
 ExpectColumnValuesToBeIsoDate = _column_map_expectation(
     "ExpectColumnValuesToBeIsoDate",
@@ -163,7 +197,7 @@ def _multicolumn_expectation(
     annotations["ignore_row_if"] = Literal[
         "all_values_are_missing", "any_value_is_missing", "never"
     ]
-    return type(
+    expectation = type(
         class_name,
         (MulticolumnMapExpectation,),
         {
@@ -176,6 +210,8 @@ def _multicolumn_expectation(
             **{k: default for k, (_, default) in params.items()},
         },
     )
+    CONDITIONS[expectation] = RowCondition(predicate, keys)
+    return expectation
 
 
 def as_time(values: pd.Series) -> pd.Series:

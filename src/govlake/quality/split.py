@@ -1,34 +1,32 @@
 """Normalise, validate with the table's suite, and split rows into clean and quarantined.
 
-GX has no row-level split (great_expectations#1473), so it is built here from the same suite: each
-failing expectation's ``unexpected_index_list`` (complete, not capped) names the rows, and the
+GX has no row-level split (great_expectations#1473), so it is built here from the same suite: the
+engine (``quality.engine``) names each failing expectation's rows, complete, and the
 expectation's ``meta`` says whether they are quarantined or flagged. Nothing is dropped:
 raw rows = clean rows + quarantined rows, checked before anything is written.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from govlake.contracts import Contract
+from govlake.quality import engine
 from govlake.quality.docs import report
 from govlake.quality.normalise import normalise
 from govlake.quality.suite import FLAG, Reference, attach_lookups, build_suite, skipped_rules
 
-if TYPE_CHECKING:
-    from great_expectations.core import ExpectationSuiteValidationResult
-
 REASONS, FLAGS = "dq_reasons", "dq_flags"
+# Text stays in Arrow under pandas: its string methods then run Arrow's kernels, not Python's.
+_ARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow")}
 RELEASED = "released:"  # the flag of a quarantine rule an operator released (quality.releases)
 
 
@@ -49,22 +47,25 @@ class SplitResult:
             "raw_rows": self.clean.num_rows + self.quarantine.num_rows,
             "clean_rows": self.clean.num_rows,
             "quarantined_rows": self.quarantine.num_rows,
-            "flagged_rows": sum(
-                1
-                for f in self.clean.column(FLAGS).to_pylist()
-                if any(not x.startswith(RELEASED) for x in f or [])
-            ),
-            "released_rows": sum(
-                1
-                for f in self.clean.column(FLAGS).to_pylist()
-                if any(x.startswith(RELEASED) for x in f or [])
-            ),
+            "flagged_rows": self._rows_with_flags(released=False),
+            "released_rows": self._rows_with_flags(released=True),
             "quarantined_by": dict(sorted(self.quarantined_by.items())),
             "flagged_by": dict(sorted(self.flagged_by.items())),
             "released_by": dict(sorted(self.released_by.items())),
             "normalised_values": dict(sorted(self.normalised.items())),
             "skipped_rules": list(self.skipped),
         }
+
+    def _rows_with_flags(self, released: bool) -> int:
+        """Clean rows with at least one flag that is (or is not) a release."""
+        flags = self.clean.column(FLAGS).combine_chunks()
+        names = pc.list_flatten(flags)
+        if not len(names):
+            return 0
+        chosen = pc.starts_with(names, RELEASED)
+        chosen = chosen if released else pc.invert(chosen)
+        rows = pc.filter(pc.list_parent_indices(flags), chosen)
+        return len(pc.unique(rows))
 
 
 def clean_schema(contract: Contract) -> pa.Schema:
@@ -86,28 +87,29 @@ def validate_and_split(
     rules needing one that is not supplied are skipped and listed in ``skipped``. ``releases``:
     key text -> released quarantine rules (``quality.releases``); a row all of whose quarantine
     rules are released goes to clean with a ``released:<rule>`` flag per rule."""
-    raw_frame = raw.to_pandas().reset_index(drop=True)
-    frame, normalised = normalise(raw_frame, contract)
-    checked = attach_lookups(frame.copy(), contract, expectations_dir, references)
+    raw = raw.combine_chunks()
+    normalised_rows, normalised = normalise(raw, contract)
+    frame = normalised_rows.to_pandas(types_mapper=_ARROW_STRINGS.get)
+    checked = attach_lookups(frame, contract, expectations_dir, references)
     failures, results = _failing_rows(checked, contract, expectations_dir)
     reasons: dict[int, list[str]] = defaultdict(list)
     flags: dict[int, list[str]] = defaultdict(list)
     for (rule, outcome), rows in failures.items():
         for row in rows:
             (flags if outcome == FLAG else reasons)[row].append(rule)
-    released = _released(raw, contract, frame, reasons, releases or {})
+    released = _released(raw, contract, normalised_rows, reasons, releases or {})
     released_by: Counter[str] = Counter()
     for i in released:
         released_by.update(reasons[i])
         flags[i] += [RELEASED + rule for rule in reasons.pop(i)]
-    held = frame.index.isin(list(reasons))
-    quarantine = raw_frame[held].assign(
-        **{REASONS: [sorted(reasons[i]) for i in frame.index[held]]}
-    )
-    clean = frame[~held].assign(**{FLAGS: [sorted(flags.get(i, [])) for i in frame.index[~held]]})
+    held = np.zeros(raw.num_rows, dtype=bool)
+    held[list(reasons)] = True
+    held_rows, clean_rows = np.flatnonzero(held), np.flatnonzero(~held)
+    quarantine = raw.take(held_rows).append_column(REASONS, _lists(held_rows, reasons))
+    clean = _cast(normalised_rows.take(clean_rows), contract.clean_schema())
     result = SplitResult(
-        clean=_to_arrow(clean, clean_schema(contract)),
-        quarantine=_to_arrow(quarantine, quarantine_schema(contract)),
+        clean=clean.append_column(FLAGS, _lists(clean_rows, flags)),
+        quarantine=quarantine.cast(quarantine_schema(contract)),
         quarantined_by=+Counter(  # unary +: drops rules whose every row was released
             {r: len(set(rows) - released) for (r, o), rows in failures.items() if o != FLAG}
         ),
@@ -122,10 +124,21 @@ def validate_and_split(
     return result
 
 
+def _lists(rows: np.ndarray, by_row: Mapping[int, list[str]]) -> pa.Array:
+    """Per row of ``rows`` (ascending), its sorted rule names (most rows have none)."""
+    named = np.array(sorted(by_row), dtype=np.int64)
+    named = named[np.isin(named, rows)]
+    lengths = np.zeros(len(rows), dtype=np.int32)
+    lengths[np.searchsorted(rows, named)] = [len(by_row[i]) for i in named.tolist()]
+    offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int32)])
+    values = [rule for i in named.tolist() for rule in sorted(by_row[i])]
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values, pa.string()))
+
+
 def _released(
     raw: pa.Table,
     contract: Contract,
-    frame: pd.DataFrame,
+    normalised: pa.Table,
     reasons: Mapping[int, list[str]],
     releases: Mapping[str, set[str]],
 ) -> set[int]:
@@ -141,7 +154,7 @@ def _released(
     fits = []
     for i in sorted(chosen):
         try:
-            _to_arrow(frame.loc[[i]], schema)
+            _cast(normalised.slice(i, 1), schema)
         except (pa.ArrowException, ValueError, TypeError):
             continue
         fits.append(i)
@@ -150,56 +163,31 @@ def _released(
 
 def _failing_rows(
     frame: pd.DataFrame, contract: Contract, expectations_dir: Path
-) -> tuple[dict[tuple[str, str], list[int]], ExpectationSuiteValidationResult]:
-    """Rows failing each (rule, outcome), and GX's results (for Data Docs)."""
-    import great_expectations as gx
-
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    batch = (
-        context.data_sources.add_pandas("rows")
-        .add_dataframe_asset(contract.name)
-        .add_batch_definition_whole_dataframe("whole")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
+) -> tuple[dict[tuple[str, str], list[int]], dict]:
+    """Rows failing each (rule, outcome), and the suite's results in GX's shape (Data Docs)."""
     suite = build_suite(contract, expectations_dir, set(frame.columns))
-    results = batch.validate(suite, result_format={"result_format": "COMPLETE"})
-    failures: dict[tuple[str, str], list[int]] = {}
-    for outcome in results.results:
-        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(
-                f"{contract.name}: expectation failed to run: "
-                f"{outcome.exception_info.get('exception_message')}"
-            )
-        meta = outcome.expectation_config.meta
-        rows = outcome.result.get("unexpected_index_list") or []
-        if rows:  # one rule may be checked by several expectations
-            failures.setdefault((meta["rule"], meta["outcome"]), []).extend(int(i) for i in rows)
-    return {rule: sorted(set(rows)) for rule, rows in failures.items()}, results
+    evaluated = engine.validate(frame, suite)
+    failures: dict[tuple[str, str], list[np.ndarray]] = defaultdict(list)
+    for found in evaluated:
+        if len(found.unexpected):  # one rule may be checked by several expectations
+            meta = found.expectation.meta
+            failures[(meta["rule"], meta["outcome"])].append(found.unexpected)
+    rows = {rule: np.unique(np.concatenate(found)).tolist() for rule, found in failures.items()}
+    return rows, engine.results(frame, suite, evaluated)
 
 
-def _to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    columns = {}
+def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Normalised (validated) rows to the clean schema's strict types."""
+    columns = []
     for target in schema:
-        values = frame[target.name]
-        if pa.types.is_decimal(target.type):
-            columns[target.name] = _decimal(
-                pa.array(values, pa.string(), from_pandas=True), target.type
-            )
-        elif pa.types.is_date(target.type) and values.dtype == object:
-            columns[target.name] = pa.array(
-                pd.to_datetime(values, format="%Y-%m-%d").dt.date, target.type
-            )
-        elif pa.types.is_list(target.type):
-            columns[target.name] = pa.array(values.tolist(), target.type)
-        else:
-            columns[target.name] = pa.array(values, target.type, from_pandas=True)
+        values = table.column(target.name)
+        if pa.types.is_decimal(target.type) and not pa.types.is_decimal(values.type):
+            values = _decimal(values.cast(pa.string()), target.type)
+        columns.append(values.cast(target.type))
     return pa.table(columns, schema=schema)
 
 
-def _decimal(text: pa.Array, target: pa.Decimal128Type) -> pa.Array:
+def _decimal(text: pa.ChunkedArray, target: pa.Decimal128Type) -> pa.ChunkedArray:
     """Validated numeric text to a fixed-scale decimal, rounding half away from zero."""
     wide = text.cast(pa.decimal128(38, 12))
     rounded = pc.round(wide, ndigits=target.scale, round_mode="half_towards_infinity")
