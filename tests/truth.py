@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from govlake.contracts import Contract
-from govlake.quality.rules import lookups, referenced_tables
+from govlake.quality.rules import lookups, validation_order
 from govlake.quality.split import FLAGS, REASONS, SplitResult, validate_and_split
 from govlake.quality.suite import Reference
 from govlake.simulator.approval import ApprovalSimulator
@@ -116,18 +116,7 @@ def history(world: World, rate: float) -> dict[str, Batch]:
 
 
 def _order(batches: dict[str, Batch], expectations: Path) -> list[str]:
-    done: list[str] = []
-    pending = list(batches)
-    while pending:
-        for name in pending:
-            needs = referenced_tables(batches[name].contract, expectations) & set(batches)
-            if needs <= set(done):
-                done.append(name)
-                pending.remove(name)
-                break
-        else:
-            raise ValueError(f"lookup cycle among {pending}")
-    return done
+    return validation_order(list(batches), expectations)
 
 
 def _damaged_days(batch: Batch) -> set[date]:

@@ -8,9 +8,10 @@ At a simulator scale (city by default), in one run:
    to the local lake, each system in a fresh process (its own peak RSS);
 3. the same from PostgreSQL (a services stack named ``bench``, loaded once with the same history
    and kept between runs), to the S3 lake and to the local lake;
-4. a naive SQLAlchemy ``fetchall()`` + pandas + Parquet baseline on the largest table of one
+4. validation of every table's full-year raw partition (``steps.validate``, parents first);
+5. a naive SQLAlchemy ``fetchall()`` + pandas + Parquet baseline on the largest table of one
    system, from both databases, in the same run;
-5. a one-day incremental run of the four extract DAGs under ``airflow dags test``, with the same
+6. a one-day incremental run of the four extract DAGs under ``airflow dags test``, with the same
    steps timed outside Airflow to tell the step work from Airflow's overhead.
 
 Every figure also goes to ``var/bench/results.json``.
@@ -39,6 +40,8 @@ Progress = Callable[[str], None]
 
 TARGET_ROWS_PER_SECOND = 1_000_000
 TARGET_NAIVE_RATIO = 5.0
+TARGET_VALIDATION_ROWS_PER_SECOND = 300_000  # the full year, every table
+TARGET_DAY_VALIDATION_SECONDS = 5.0  # a day's increment, every table
 TARGET_PEAK_RSS_MB = 2048
 NAIVE_SYSTEM = "approval"  # the naive baseline reads this system's largest table
 STACK = "bench"  # the services stack the PostgreSQL figures use (its data is kept between runs)
@@ -77,6 +80,8 @@ def run_all(
         progress("extracting every SQL system from SQLite (full year)")
         results["sqlite"] = extract_systems(embedded, until)
         results["exchange"] = extract_systems(embedded, until, systems=("transaction",))
+        progress("validating every table's full-year raw partition")
+        results["validation"] = _in_child(validate_tables, embedded, until)
         naive_table = largest_table(results["sources"]["counts"], NAIVE_SYSTEM)
         progress(f"naive baseline against govlake from SQLite ({naive_table})")
         results["naive"] = {"sqlite": versus_naive(embedded, naive_table, until, scratch / "naive")}
@@ -281,6 +286,37 @@ def _round(value: float) -> float:
     return round(value, 3) if isinstance(value, float) else value
 
 
+def validate_tables(settings: Settings, day: date) -> dict:
+    """In the child: ``steps.validate`` of every table's full-year raw partition (normalise,
+    checks, split, writes to clean/ and quarantine/, gates, saved results), parents first."""
+    import govlake.quality.split  # noqa: F401  (a worker has it loaded: imports are not timed)
+    from govlake import steps
+    from govlake.quality.rules import validation_order
+
+    rules = settings.project_dir / "expectations"
+    tables = {}
+    for name in validation_order(list(contracts.CONTRACTS), rules):
+        started = time.perf_counter()
+        summary = steps.validate(settings, name, day)
+        seconds = time.perf_counter() - started
+        tables[name] = {
+            "rows": summary["raw_rows"],
+            "seconds": round(seconds, 3),
+            "rows_per_second": round(summary["raw_rows"] / seconds),
+            "quarantined": summary["quarantined_rows"],
+            "flagged": summary["flagged_rows"],
+        }
+    rows = sum(t["rows"] for t in tables.values())
+    seconds = sum(t["seconds"] for t in tables.values())
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(rows / seconds),
+        "peak_rss_mb": _peak_rss_mb(),
+        "tables": tables,
+    }
+
+
 # --------------------------------------------------------------------------- 4. naive baseline
 
 
@@ -479,8 +515,9 @@ def airflow_day(settings: Settings, day: date, progress: Progress) -> dict:
         dags[dag_id]["tasks"] = len(tasks)
     for dag_id, seconds in direct.items():
         figure = dags[dag_id]
-        figure["step_seconds"] = round(seconds, 2)
-        figure["overhead_seconds"] = round(figure["wall_seconds"] - seconds, 2)
+        figure["step_seconds"] = round(seconds["all"], 2)
+        figure["validate_seconds"] = round(seconds["validate"], 2)
+        figure["overhead_seconds"] = round(figure["wall_seconds"] - seconds["all"], 2)
         figure["overhead_share"] = round(figure["overhead_seconds"] / figure["wall_seconds"], 3)
     lake = Lake.from_settings(settings)
     figures["raw_rows"] = sum(
@@ -489,6 +526,7 @@ def airflow_day(settings: Settings, day: date, progress: Progress) -> dict:
     )
     wall = sum(d["wall_seconds"] for d in dags.values())
     steps_total = sum(d["step_seconds"] for d in dags.values())
+    figures["validate_seconds"] = round(sum(d["validate_seconds"] for d in dags.values()), 2)
     figures.update(
         dags=dags,
         wall_seconds=round(wall, 2),
@@ -513,25 +551,30 @@ def _task_durations(settings: Settings) -> dict[str, dict[str, float]]:
     return found
 
 
-def _direct_steps(settings: Settings, day: date) -> dict[str, float]:
-    """In the child: each DAG's steps (sensor check, extract, validate) without Airflow."""
+def _direct_steps(settings: Settings, day: date) -> dict[str, dict[str, float]]:
+    """In the child: each DAG's steps (sensor check, extract, validate) without Airflow, and
+    the validate steps' share."""
     # Warm the imports the way a running Airflow worker has them, then time the steps only.
     import govlake.quality.split  # noqa: F401
     import govlake.sources.exchange  # noqa: F401
     import govlake.sources.sql  # noqa: F401
     from govlake import steps
+    from govlake.quality.rules import validation_order
 
-    seconds: dict[str, float] = {}
+    seconds: dict[str, dict[str, float]] = {}
     for system in sorted({c.system for c in contracts.CONTRACTS.values()}):
         started = time.perf_counter()
-        tables = [c for c in contracts.CONTRACTS.values() if c.system == system]
-        if any(c.channel == "exchange" for c in tables):
+        tables = [c.name for c in contracts.CONTRACTS.values() if c.system == system]
+        if any(contracts.get(name).channel == "exchange" for name in tables):
             if not steps.files_ready(settings, system, day):
                 raise RuntimeError(f"the {system} file set of {day} is not ready")
-        for contract in tables:
-            steps.extract(settings, contract.name, day, full=False)
-            steps.validate(settings, contract.name, day)
-        seconds[f"extract_{system}"] = time.perf_counter() - started
+        for name in tables:
+            steps.extract(settings, name, day, full=False)
+        validating = time.perf_counter()
+        for name in validation_order(tables, settings.project_dir / "expectations"):
+            steps.validate(settings, name, day)
+        done = time.perf_counter()
+        seconds[f"extract_{system}"] = {"all": done - started, "validate": done - validating}
     return seconds
 
 
@@ -563,6 +606,24 @@ def targets(results: dict) -> list[dict]:
                     figures["peak_rss_mb"] <= TARGET_PEAK_RSS_MB,
                 )
             )
+    if "validation" in results:
+        checks.append(
+            _check(
+                "validation of the full year (every table): rows/s",
+                results["validation"]["rows_per_second"],
+                f"≥ {TARGET_VALIDATION_ROWS_PER_SECOND:,}",
+                results["validation"]["rows_per_second"] >= TARGET_VALIDATION_ROWS_PER_SECOND,
+            )
+        )
+    if "airflow" in results:
+        checks.append(
+            _check(
+                "validation of one day's increment (every table): seconds",
+                results["airflow"]["validate_seconds"],
+                f"≤ {TARGET_DAY_VALIDATION_SECONDS:g}",
+                results["airflow"]["validate_seconds"] <= TARGET_DAY_VALIDATION_SECONDS,
+            )
+        )
     for backend, versus in results.get("naive", {}).items():
         checks.append(
             _check(
@@ -669,6 +730,32 @@ def tables(results: dict) -> list:
             f"{f['speedup']}×",
         )
     out.append(table)
+
+    if "validation" in results:
+        v = results["validation"]
+        table = Table(
+            "table",
+            "rows",
+            "seconds",
+            "rows/s",
+            "quarantined",
+            "flagged",
+            title=(
+                f"full-year validation (steps.validate, parents first, one process): "
+                f"{v['rows']:,} rows in {v['seconds']:.1f} s, {v['rows_per_second']:,} rows/s, "
+                f"peak RSS {v['peak_rss_mb']:,} MB"
+            ),
+        )
+        for name, f in v["tables"].items():
+            table.add_row(
+                name,
+                f"{f['rows']:,}",
+                f"{f['seconds']:.2f}",
+                f"{f['rows_per_second']:,}",
+                f"{f['quarantined']:,}",
+                f"{f['flagged']:,}",
+            )
+        out.append(table)
 
     if "airflow" in results:
         a = results["airflow"]
