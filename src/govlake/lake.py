@@ -65,8 +65,14 @@ class Lake:
             raise LakeError(f"partition {partition.prefix} has not been written")
         return [self.store.uri(f["key"]) for f in manifest["files"]]
 
-    def read_table(self, partition: Partition, schema: pa.Schema | None = None) -> pa.Table:
-        """A whole partition as one Arrow table (for the partitions a task handles, not years)."""
+    def read_table(
+        self,
+        partition: Partition,
+        schema: pa.Schema | None = None,
+        columns: list[str] | None = None,
+    ) -> pa.Table:
+        """A whole partition as one Arrow table (for the partitions a task handles, not years);
+        with ``columns``, only those (Parquet reads no other column)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -74,11 +80,12 @@ class Lake:
         if manifest is None:
             raise LakeError(f"partition {partition.prefix} has not been written")
         tables = [
-            pq.read_table(pa.BufferReader(self.store.get_bytes(f["key"])))
+            pq.read_table(pa.BufferReader(self.store.get_bytes(f["key"])), columns=columns)
             for f in manifest["files"]
         ]
         if not tables:
-            return (schema or pa.schema([])).empty_table()
+            empty = (schema or pa.schema([])).empty_table()
+            return empty.select(columns) if columns is not None else empty
         return pa.concat_tables(tables)
 
     @contextmanager

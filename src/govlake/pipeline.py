@@ -14,7 +14,7 @@ from govlake import contracts
 from govlake.airflow_cli import dags_test, migrate_metadata
 from govlake.config import Settings, redact_url
 from govlake.lake import Lake, Partition
-from govlake.transform.build import STAGED
+from govlake.transform.build import CURATED
 
 Progress = Callable[[str], None]
 
@@ -64,7 +64,7 @@ def summarise(settings: Settings, day: date) -> dict:
     return {
         "day": day.isoformat(),
         "tables": tables,
-        "warehouse": {t: load.row_count(url, t) for t in STAGED},
+        "warehouse": {t: load.row_count(url, t) for t in CURATED},
         "warehouse_url": redact_url(url),
         "lake": lake.store.describe(),
         "airflow_logs": str(settings.var_dir / "airflow" / "runs"),

@@ -229,29 +229,42 @@ def _gates(
 
 def _references(lake: Lake, contract: contracts.Contract, rules: Path, day: date) -> dict:
     """The parent tables the table's rules look up, as validated up to ``day`` (the DAG validates
-    parents first): the latest clean version of each key, and every key quarantined."""
-    from govlake.quality.rules import referenced_tables
+    parents first): the latest clean version of each key, and every key quarantined. Only the
+    columns the lookups name are read: a parent may hold a city's million rows."""
+    from govlake.quality.rules import lookups
     from govlake.quality.split import clean_schema, quarantine_schema
     from govlake.quality.suite import Reference
 
+    wanted: dict[str, set[str]] = {}
+    for spec in lookups(contract, rules).values():
+        wanted.setdefault(spec["table"], set()).update(spec.get("columns", []))
     found = {}
-    for name in sorted(referenced_tables(contract, rules)):
+    for name, columns in sorted(wanted.items()):
         parent = contracts.get(name)
         if not lake.partitions("clean", name, until=day):
             continue  # never validated: its rules are skipped (and listed), not failed
-        clean = _history(lake, Partition("clean", name, day), clean_schema(parent))
-        held = _history(lake, Partition("quarantine", name, day), quarantine_schema(parent))
+        keys = list(parent.primary_key)
+        clean = _history(
+            lake, Partition("clean", name, day), clean_schema(parent), keys + sorted(columns)
+        )
+        held = _history(lake, Partition("quarantine", name, day), quarantine_schema(parent), keys)
         found[name] = Reference.of(parent, clean, held)
     return found
 
 
-def _history(lake: Lake, last: Partition, schema: pa.Schema) -> pa.Table:
-    """Every committed partition of ``last``'s dataset up to its day, oldest first, as one table."""
+def _history(
+    lake: Lake, last: Partition, schema: pa.Schema, columns: list[str] | None = None
+) -> pa.Table:
+    """Every committed partition of ``last``'s dataset up to its day, oldest first, as one table
+    (of ``columns`` only, if given)."""
     import pyarrow as pa
 
     parts = lake.partitions(last.zone, last.dataset, until=last.dt)
-    tables = [lake.read_table(p, schema) for p in parts]
-    return pa.concat_tables(tables, promote_options="default") if tables else schema.empty_table()
+    tables = [lake.read_table(p, schema, columns) for p in parts]
+    if tables:
+        return pa.concat_tables(tables, promote_options="default")
+    empty = schema.empty_table()
+    return empty.select(columns) if columns is not None else empty
 
 
 def data_docs(settings: Settings, system: str, day: date) -> dict:
@@ -348,18 +361,18 @@ def day_status(lake: Lake, until: date) -> dict:
 
 def transform(settings: Settings, day: date) -> dict:
     """Run the day's Spark build (clean/ to curated/) as a spark-submit job."""
-    from govlake.transform.build import STAGED
+    from govlake.transform.build import CURATED
     from govlake.transform.submit import submit
 
     built = submit(settings, "build_warehouse", ["--date", day.isoformat()])
-    sources = [contracts.get(source) for source in STAGED.values()]
+    sources = contracts.CONTRACTS.values()  # staged tables, and every table's withheld keys
     lineage.report(  # every clean partition up to the day, its quarantine and raw key sets
         inputs=[
             lineage.lake_object(settings, f"{zone}/{c.system}/{c.table}")
             for c in sources
             for zone in ("clean", "quarantine", "raw")
         ],
-        outputs=[lineage.partition(settings, Partition("curated", t, day)) for t in STAGED],
+        outputs=[lineage.partition(settings, Partition("curated", t, day)) for t in CURATED],
     )
     return built
 
@@ -377,18 +390,18 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     and the data-quality record with what the lake's manifests say up to the day."""
     from govlake import load
     from govlake.quality.record import quality_tables
-    from govlake.transform.build import STAGED
+    from govlake.transform.build import CURATED
 
     url = _warehouse_url(settings)
     lake = Lake.from_settings(settings)
     loaded = {}
-    for table in STAGED:
+    for table in CURATED:
         data = lake.read_table(Partition("curated", table, day))
         loaded[table] = load.replace_table(url, table, data)
     for table, data in quality_tables(lake, day).items():
         loaded[table] = load.replace_table(url, table, data)
     lineage.report(
-        inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in STAGED],
+        inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in CURATED],
         outputs=[lineage.table(url, t) for t in loaded],
     )
     return {"warehouse": redact_url(url), "loaded": loaded}

@@ -37,6 +37,13 @@ def _warehouse(settings: Settings) -> pd.DataFrame:
         return con.execute(f"select * from {TABLE}").df().set_index("enterprise_id")  # noqa: S608
 
 
+def _withheld(settings: Settings) -> set[tuple[str, str, str]]:
+    path = settings.warehouse_url.get_secret_value().removeprefix("duckdb:///")
+    with duckdb.connect(path, read_only=True) as con:
+        rows = con.execute("select dataset, key, reasons from dq.withheld_keys").fetchall()
+    return set(rows)
+
+
 def _checksum(settings: Settings) -> str:
     return load.table_checksum(settings.warehouse_url.get_secret_value(), TABLE)
 
@@ -62,6 +69,7 @@ def runs(tmp_path_factory):
     after_source = source.read(REGISTER, source.keys(REGISTER)).set_index("enterprise_id")
     day2 = pipeline.run_day(settings, DAY2, full=False, progress=lambda _: None)
     after_day2, checksum_day2 = _warehouse(settings), _checksum(settings)
+    withheld_day2 = _withheld(settings)
     pipeline.run_day(settings, DAY2, full=False, progress=lambda _: None)  # a re-run
     rerun_checksum = _checksum(settings)
 
@@ -86,6 +94,8 @@ def runs(tmp_path_factory):
         "checksum_day2": checksum_day2,
         "rerun_checksum": rerun_checksum,
         "full_rebuild_checksum": _checksum(rebuilt),
+        "withheld_day2": withheld_day2,
+        "rebuilt_withheld": _withheld(rebuilt),
         "truth": simulator.read_truth(settings, "defects"),
     }
 
@@ -142,3 +152,17 @@ def test_a_hard_delete_in_the_source_leaves_the_warehouse_the_same_day(runs):
 def test_rerun_and_full_rebuild_converge(runs):
     assert runs["rerun_checksum"] == runs["checksum_day2"]
     assert runs["full_rebuild_checksum"] == runs["checksum_day2"]
+
+
+def test_every_source_key_is_loaded_or_listed_as_withheld(runs):
+    withheld = {int(k) for d, k, _ in runs["withheld_day2"] if d == REGISTER.name}
+    loaded = set(runs["after_day2"].index)
+    assert withheld and not withheld & loaded
+    assert loaded | withheld == set(runs["after_source"].index)
+    assert withheld <= runs["held_day1"] | runs["held_day2"]
+    assert {d for d, _, _ in runs["withheld_day2"]} > {REGISTER.name}  # every table is listed
+    assert all(reasons for _, _, reasons in runs["withheld_day2"])
+
+
+def test_withheld_keys_converge_with_a_full_rebuild(runs):
+    assert runs["rebuilt_withheld"] == runs["withheld_day2"]

@@ -111,7 +111,9 @@ PERSONS = Contract(
     business_keys=("id_number",),
     watermark="updated_at",
     business_date="updated_at",
-    daily_volume=(100, 10_000),
+    # Person records change only when someone new becomes a legal representative or corrects a
+    # name: a day without a change is normal, so no lower bound (the trailing gate still runs).
+    daily_volume=(0, 10_000),
 )
 
 TAX_CREDIT_LEVELS = Contract(

@@ -107,14 +107,14 @@ def _not_null(frame: pd.DataFrame, expectation) -> tuple[np.ndarray, None]:
     return frame[expectation.column].isna().to_numpy(), None
 
 
-def _compound_unique(frame: pd.DataFrame, expectation) -> tuple[np.ndarray, None]:
+def _compound_unique(frame: pd.DataFrame, expectation) -> tuple[np.ndarray, np.ndarray]:
     rows = frame[list(expectation.column_list)]
     if expectation.ignore_row_if != "all_values_are_missing":
         raise ValueError(f"compound uniqueness with ignore_row_if={expectation.ignore_row_if}")
     checked = rows.notna().any(axis=1).to_numpy()
     failing = np.zeros(len(frame), dtype=bool)
     failing[checked] = rows[checked].duplicated(keep=False).to_numpy()
-    return failing, None
+    return failing, ~checked
 
 
 _BUILT_IN: dict[type, Condition] = {

@@ -312,12 +312,14 @@ ExpectColumnValuesToBeAtLeast = _multicolumn_expectation(
 
 def _first_seen(frame: pd.DataFrame) -> pd.Series:
     """False for rows whose key (all columns but the last, none missing) already belongs to a
-    row with a smaller last column (the primary key): the earlier row keeps it. The 个体工商户
+    row with a smaller last column (the primary key): the earlier row keeps it, and other
+    versions of that row (the same primary key) pass. The 个体工商户
     placeholder 00000000000000000X is no code, so a key holding it is incomplete (unchecked)."""
-    keys = list(frame.columns[:-1])
-    ordered = frame.sort_values(frame.columns[-1], kind="stable")
+    keys, order = list(frame.columns[:-1]), frame.columns[-1]
+    ordered = frame.sort_values(order, kind="stable")
     complete = (ordered[keys].notna() & ordered[keys].ne(USCC_PLACEHOLDER)).all(axis=1)
-    later = ordered[keys].duplicated(keep="first") & complete
+    first = ordered.groupby(keys, dropna=False, sort=False)[order].transform("first")
+    later = (ordered[order] != first).fillna(False).astype(bool) & complete
     return ~later.reindex(frame.index)
 
 

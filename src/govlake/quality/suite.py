@@ -84,15 +84,16 @@ def structural(contract: Contract) -> list:
     for column in contract.columns:
         rules.extend(_column_rules(column))
     keys = list(contract.primary_key)
-    unique = (
-        gx.expectations.ExpectColumnValuesToBeUnique(column=keys[0])
-        if len(keys) == 1
-        else gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys)
-    )
+    # Raw is a change log: a batch may hold several versions of one key (a full load of the
+    # exchange file sets), told apart by the watermark. Two rows of one key and one watermark
+    # are a conflict the source must resolve.
+    versions = [*keys, contract.watermark] if contract.watermark not in keys else keys
+    unique = gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=versions)
     rules.append(_tag(unique, f"{'_'.join(keys)}_unique"))
     if len(keys) == 1 and contract.business_keys:
-        # A business key entered twice in the batch: the smallest primary key keeps it, later
-        # rows are held back. Across partitions the warehouse ranks the same way.
+        # A business key entered twice in the batch: the smallest primary key keeps it, rows of
+        # later keys are held back (versions of the keeping row are not duplicates). Across
+        # partitions the warehouse ranks the same way.
         rules.append(
             _tag(
                 custom.ExpectColumnValuesToBeFirstSeen(

@@ -9,53 +9,134 @@ broken by the later partition so the choice never depends on read order.
 from __future__ import annotations
 
 from functools import reduce
+from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import from_arrow_type
+from pyspark.sql.pandas.types import from_arrow_schema, from_arrow_type
 
 from govlake.contracts import Contract
-from govlake.quality.split import FLAGS
+from govlake.quality.releases import SEPARATOR
+from govlake.quality.split import FLAGS, REASONS, clean_schema, quarantine_schema
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Files = list[tuple[str, list[str]]]  # (dt, [file uris]) per partition, oldest first
+Sources = tuple[Contract, Files, Files, str | None]  # clean, quarantined, the newest key set
 
 
 def latest_versions(
     spark: SparkSession,
     contract: Contract,
-    clean_files: list[tuple[str, list[str]]],
-    quarantine_files: list[tuple[str, list[str]]],
+    clean_files: Files,
+    quarantine_files: Files,
     live_keys: str | None = None,
 ) -> DataFrame:
     """Rows of the latest clean version per primary key, with flags joined to one string.
 
-    ``*_files`` are ``(dt, [file uris])`` per partition, oldest first. ``live_keys`` is the newest
-    key set read from the source: keys missing from it were hard-deleted and are dropped.
+    ``live_keys`` is the newest key set read from the source: keys missing from it were
+    hard-deleted and are dropped.
     """
-    keys, mark = list(contract.primary_key), contract.watermark
-    versions = _read(spark, clean_files).withColumn("_held", F.lit(False))
-    quarantined = _read(spark, quarantine_files)
-    if quarantined is not None:  # quarantined rows are raw-typed: cast the keys to clean types
-        clean_types = {f.name: from_arrow_type(f.type) for f in contract.clean_schema()}
-        held = quarantined.select(
-            *(F.col(c).cast(clean_types[c]).alias(c) for c in (*keys, mark)), "_dt"
-        ).withColumn("_held", F.lit(True))
-        versions = versions.unionByName(held, allowMissingColumns=True)
-    newest_first = Window.partitionBy(*keys).orderBy(
-        F.col(mark).desc(), F.col("_dt").desc(), F.col("_held").desc()
+    keys = list(contract.primary_key)
+    versions = _live(
+        spark, _versions(spark, contract, clean_files, quarantine_files), keys, live_keys
     )
-    latest = versions.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1")
-    if live_keys is not None:
-        latest = latest.join(spark.read.parquet(live_keys), on=keys, how="left_semi")
     return (
-        latest.where(~F.col("_held"))
+        _newest(versions, keys, contract.watermark)
+        .where(~F.col("_held"))
         .withColumn(FLAGS, F.when(F.size(FLAGS) > 0, F.array_join(F.array_sort(FLAGS), ",")))
         .select(*contract.column_names, FLAGS)
     )
 
 
-def _read(spark: SparkSession, partitions: list[tuple[str, list[str]]]) -> DataFrame | None:
-    frames = [
-        spark.read.parquet(*files).withColumn("_dt", F.lit(dt)) for dt, files in partitions if files
-    ]
-    return (
-        reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames) if frames else None
+def withheld_keys(spark: SparkSession, tables: list[Sources]) -> DataFrame:
+    """The keys held out of the warehouse because their latest version is quarantined (the
+    ranking of :func:`latest_versions`; hard-deleted keys are gone, not withheld), every table
+    in one pass: ``dataset``, ``key`` (its values as text, ``|``-joined, as releases name rows),
+    ``dt`` of the quarantined version, its ``watermark`` and ``reasons`` (comma-joined)."""
+    narrow = [_keyed(spark, *table) for table in tables]
+    latest = _newest(reduce(DataFrame.unionByName, narrow), ["dataset", "key"], "watermark")
+    return latest.where(F.col("_held")).select(
+        "dataset",
+        "key",
+        F.to_date("_dt").alias("dt"),
+        "watermark",
+        F.array_join(F.array_sort(REASONS), ",").alias("reasons"),
     )
+
+
+def _keyed(
+    spark: SparkSession,
+    contract: Contract,
+    clean_files: Files,
+    quarantine_files: Files,
+    live_keys: str | None,
+) -> DataFrame:
+    """One table's versions of identified keys as (dataset, key text, watermark, ...)."""
+    keys = list(contract.primary_key)
+    versions = _live(
+        spark, _versions(spark, contract, clean_files, quarantine_files), keys, live_keys
+    )
+    identified = reduce(lambda a, b: a & b, (F.col(c).isNotNull() for c in keys))
+    return versions.where(identified).select(
+        F.lit(contract.name).alias("dataset"),
+        F.concat_ws(SEPARATOR, *(F.col(c).cast("string") for c in keys)).alias("key"),
+        F.col(contract.watermark).cast("timestamp_ntz").alias("watermark"),
+        "_dt",
+        "_held",
+        F.col(REASONS) if REASONS in versions.columns else F.lit(None).alias(REASONS),
+    )
+
+
+def _versions(
+    spark: SparkSession, contract: Contract, clean_files: Files, quarantine_files: Files
+) -> DataFrame:
+    """Every version of every key, clean or held (``_held``, with its ``dq_reasons``)."""
+    keys, mark = list(contract.primary_key), contract.watermark
+    versions = _read(spark, clean_files, clean_schema(contract))
+    versions = versions.withColumn("_held", F.lit(False)) if versions is not None else None
+    quarantined = _read(spark, quarantine_files, quarantine_schema(contract))
+    if quarantined is not None:  # quarantined rows are raw-typed: cast the keys to clean types
+        clean_types = {f.name: from_arrow_type(f.type) for f in contract.clean_schema()}
+        held = quarantined.select(
+            *(F.col(c).cast(clean_types[c]).alias(c) for c in (*keys, mark)), "_dt", REASONS
+        ).withColumn("_held", F.lit(True))
+        versions = (
+            held if versions is None else versions.unionByName(held, allowMissingColumns=True)
+        )
+    if versions is None:
+        raise LookupError(f"{contract.name}: no validated partitions")
+    return versions
+
+
+def _live(spark: SparkSession, versions: DataFrame, keys: list[str], live: str | None) -> DataFrame:
+    """The versions of keys the source still holds (all of them without a key set)."""
+    if live is None:
+        return versions
+    key_types = versions.select(*keys).schema  # the key set holds the clean key types
+    return versions.join(spark.read.schema(key_types).parquet(live), on=keys, how="left_semi")
+
+
+def _newest(versions: DataFrame, keys: list[str], mark: str) -> DataFrame:
+    """The newest version per key: greatest watermark, then the later partition (a version seen
+    twice through the look-back), then the held copy (a quarantined version is never outranked
+    by the same version's clean copy)."""
+    newest_first = Window.partitionBy(*keys).orderBy(
+        F.col(mark).desc(), F.col("_dt").desc(), F.col("_held").desc()
+    )
+    return versions.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1")
+
+
+def _read(spark: SparkSession, partitions: Files, schema: pa.Schema) -> DataFrame | None:
+    """Every partition's files in one scan with the zone's schema given (Spark's fixed costs are
+    per scan and per schema inference, not per row), each row with the ``_dt`` of its partition
+    (from its file's ``dt=`` folder)."""
+    files = [uri for _, uris in partitions for uri in uris]
+    if not files:
+        return None
+    rows = spark.read.schema(from_arrow_schema(schema)).parquet(*files)
+    return rows.withColumn("_dt", F.regexp_extract("_metadata.file_path", _PARTITION_DAY, 1))
+
+
+_PARTITION_DAY = r"/dt=(\d{4}-\d{2}-\d{2})/"
