@@ -60,12 +60,7 @@ def _evaluate(frame: pd.DataFrame, expectation) -> Evaluated:
 
 def _custom(frame: pd.DataFrame, expectation, condition) -> tuple[np.ndarray, np.ndarray | None]:
     if isinstance(condition, ColumnCondition):  # a column map: nulls are not checked
-        column = frame[expectation.column]
-        present = column.notna().to_numpy()
-        failing = np.zeros(len(frame), dtype=bool)
-        if present.any():
-            failing[present] = ~condition.predicate(column[present]).to_numpy(dtype=bool)
-        return failing, ~present
+        return _column_map(lambda column, _: condition.predicate(column))(frame, expectation)
     params = {k: getattr(expectation, k) for k in condition.params}
     passing = condition.predicate(frame[list(expectation.column_list)], **params)
     checked_all = np.zeros(len(frame), dtype=bool)  # ignore_row_if "never": no row is skipped

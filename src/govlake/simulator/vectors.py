@@ -13,11 +13,9 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-USCC_CHARSET = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
-_USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)])
-_ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2])
-_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-_ID_CHECK = np.array(list("10X98765432"))
+from govlake import identifiers
+
+USCC_CHARSET = np.array(list(identifiers.USCC_CHARSET))
 
 # 青岛: current district codes, and retired ones that old codes and ID numbers still carry.
 QINGDAO_REGIONS = np.array(
@@ -65,7 +63,7 @@ def uscc(
     body = np.zeros((n, 8), dtype=int)
     body[:, :2] = [_INDEX["M"], _INDEX["A"]]  # "MA": codes issued by 市场监管 since 2015
     body[:, 2:] = _base31_digits(_distinct(rng, n, 31**6), 6)  # distinct organisation codes
-    org_check = 11 - (_BASE36[body] * _ORG_WEIGHTS).sum(axis=1) % 11
+    org_check = identifiers.org_check_values(_BASE36[body])
     org_index = np.where(org_check == 10, _INDEX["X"], org_check % 11)  # 11 -> "0"
     first17 = np.concatenate(
         [
@@ -77,7 +75,7 @@ def uscc(
         ],
         axis=1,
     )
-    check = (31 - (first17 * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
+    check = identifiers.uscc_check_values(first17)
     return _join(USCC_CHARSET[np.concatenate([first17, check[:, None]], axis=1)])
 
 
@@ -124,7 +122,7 @@ def id_numbers(rng: np.random.Generator, n: int, born_from: date, born_to: date)
         np.char.add(regions.astype(str), _ymd(births)), np.char.zfill(sequence.astype(str), 3)
     )
     digits = _chars(first17, 17).astype(int)
-    check = _ID_CHECK[(digits * _ID_WEIGHTS).sum(axis=1) % 11]
+    check = identifiers.id_check_chars(digits)
     return np.char.add(first17, check).astype(object)
 
 
