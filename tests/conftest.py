@@ -86,3 +86,15 @@ def keys_with(batch: Batch, outcome: str, kinds: set[str] | None = None) -> set[
     if kinds is not None:
         chosen = chosen[chosen["kind"].isin(kinds)]
     return set(chosen["key"].astype(int))
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """The suite's one local Spark session (its start-up is paid once), for library functions
+    that take DataFrames; the builds themselves run under spark-submit."""
+    from govlake.transform.session import spark_session
+
+    settings = Settings(var_dir=tmp_path_factory.mktemp("spark"), spark_master="local[1]")
+    session = spark_session(settings, "govlake-tests")
+    yield session
+    session.stop()

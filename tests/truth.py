@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from govlake.contracts import Contract
-from govlake.quality.rules import lookups, validation_order
+from govlake.quality.rules import document, lookups, validation_order
 from govlake.quality.split import FLAGS, REASONS, SplitResult, validate_and_split
 from govlake.quality.suite import Reference
 from govlake.simulator.approval import ApprovalSimulator
@@ -152,22 +152,57 @@ def score(batches: dict[str, Batch], expectations: Path) -> Score:
             result.skipped[name] = split.skipped
         references[name] = Reference.of(contract, split.clean, split.quarantine)
         unusable[name] = lost | set(split.quarantine.column(key).to_pylist())
-        _score_table(result, clipped, split, _parent_held(clipped, expectations, unusable))
+        held = _parent_held(clipped, expectations, unusable, batches)
+        _score_table(result, clipped, split, held | _pair_held(clipped, expectations, split))
     return result
 
 
-def _parent_held(batch: Batch, expectations: Path, unusable: dict[str, set[int]]) -> set[int]:
+def _parent_held(
+    batch: Batch, expectations: Path, unusable: dict[str, set[int]], batches: dict[str, Batch]
+) -> set[int]:
     """Keys of rows whose looked-up parent row is held back (quarantined, or in a damaged file):
     rules comparing with the parent wait for its clean version, and a parent lost with its file
-    is unknown. These rows are legitimately affected by another row's defect."""
+    is unknown. These rows are legitimately affected by another row's defect. A lookup keyed by
+    another lookup's column (``section__project_id``) is followed through that parent's rows."""
     contract = batch.contract
     (key,) = contract.primary_key
+    specs = lookups(contract, expectations)
     found: set[int] = set()
-    for spec in lookups(contract, expectations).values():
-        if spec["key"] in batch.rows and spec["table"] in unusable:
-            hit = batch.rows[spec["key"]].isin(unusable[spec["table"]])
-            found |= set(batch.rows.loc[hit, key].astype(int))
+    for spec in specs.values():
+        if spec["table"] not in unusable:
+            continue
+        via, _, column = spec["key"].partition("__")
+        if column and via in specs:  # the key is a column of another looked-up parent
+            through = specs[via]["key"]
+            parent = batches[specs[via]["table"]].rows.drop_duplicates(through, keep="last")
+            keys = batch.rows[through].map(parent.set_index(through)[column])
+        elif spec["key"] in batch.rows:
+            keys = batch.rows[spec["key"]]
+        else:
+            continue
+        found |= set(batch.rows.loc[keys.isin(unusable[spec["table"]]), key].astype(int))
     return found
+
+
+def _pair_held(batch: Batch, expectations: Path, split: SplitResult) -> set[int]:
+    """Keys of rows a first-seen rule pairs with a quarantined row of the same table (the group
+    of its key columns but the one a defect may have damaged: a bid whose section's other bid is
+    held for a damaged agent ID cannot share that agent any more)."""
+    contract = batch.contract
+    (key,) = contract.primary_key
+    held = set(split.quarantine.column(key).to_pylist())
+    rows = batch.rows.assign(_held=batch.rows[key].isin(held))
+    found: set[int] = set()
+    for spec in document(contract, expectations).get("expectations", []):
+        if spec["type"] != "expect_column_values_to_be_first_seen":
+            continue
+        columns = spec["kwargs"]["column_list"][:-1]
+        for damaged in columns:
+            group = [c for c in columns if c != damaged]
+            if group:
+                paired = rows.groupby(group, dropna=True)["_held"].transform("any")
+                found |= set(rows.loc[paired.fillna(False).astype(bool) & ~rows["_held"], key])
+    return {int(k) for k in found}
 
 
 def _noop(contract: Contract, sent: pd.DataFrame, kind: str, column: str, k: int) -> bool:

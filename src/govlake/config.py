@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     source_urls: dict[str, SecretStr] = Field(default_factory=dict)
     credit_db_url: SecretStr | None = None
 
+    # The key of the HMAC that keys natural persons in the warehouse (govlake.transform.entities).
+    # Unset outside production: one is generated once under var/secrets/ (never in git).
+    person_key_secret: SecretStr | None = None
+
     # Where failure alerts are POSTed (a chat or paging webhook); it may carry a token.
     alert_webhook_url: SecretStr | None = None
 
@@ -109,7 +113,13 @@ class Settings(BaseSettings):
         if self.profile is Profile.production:
             missing = [
                 name
-                for name in ("s3_endpoint", "s3_access_key", "s3_secret_key", "warehouse_url")
+                for name in (
+                    "s3_endpoint",
+                    "s3_access_key",
+                    "s3_secret_key",
+                    "warehouse_url",
+                    "person_key_secret",
+                )
                 if getattr(self, name) is None
             ]
             if missing:
@@ -133,6 +143,25 @@ class Settings(BaseSettings):
     @property
     def uses_s3(self) -> bool:
         return self.s3_endpoint is not None
+
+    def person_secret(self) -> bytes:
+        """The person-key HMAC secret: from the environment, else (not in production) the one
+        generated for this var directory on first use, readable by its owner only."""
+        if self.person_key_secret is not None:
+            return self.person_key_secret.get_secret_value().encode()
+        import os
+        import secrets
+
+        path = self.var_dir / "secrets" / "person-key"
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:  # exclusive create: of two first users, one writes it and both read the same
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
 
     def source_url(self, system: str) -> str:
         try:

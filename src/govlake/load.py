@@ -1,10 +1,10 @@
 """Bulk load into the warehouse (PostgreSQL or DuckDB) and atomic publish.
 
 The warehouse model belongs to the Alembic migrations in ``warehouse/migrations``; this module runs
-them (:func:`migrate`), replaces a table's whole content in one transaction (:func:`replace_table`:
-DuckDB scans the registered Arrow table, PostgreSQL takes ``COPY ... FROM STDIN``), and computes an
-order-independent content checksum that is the same for the same content in both engines
-(:func:`table_checksum`).
+them (:func:`migrate`), replaces the whole content of a build's tables in one transaction
+(:func:`replace_tables`: DuckDB scans the registered Arrow table, PostgreSQL takes ``COPY ...
+FROM STDIN``), and computes an order-independent content checksum that is the same for the same
+content in both engines (:func:`table_checksum`).
 
 Errors come out as :class:`~govlake.errors.WarehouseError` with one line to act on; URLs in them
 are shown with the password hidden, and driver messages are cut to their first line, because
@@ -230,22 +230,38 @@ def row_count(url: str, table: str) -> int:
 
 
 def replace_table(url: str, table: str, data: pa.Table) -> int:
-    """Replace the whole content of ``table`` with ``data`` in one transaction; return the rows
-    loaded. Readers see the old content or the new, never a mix or an empty table. Only the
-    columns the table has are loaded, matched by name; others in ``data`` are ignored."""
-    with _connect(url) as conn, _failing_as(url, f"loading {table}"), conn.begin():
-        existing = {c.name for c in _table_columns(conn, url, table)}
-        names = [n for n in data.column_names if n in existing]
-        if not names:
-            raise WarehouseError(f"loading {table}: the data has none of the table's columns")
-        data = _naive_timestamps(data.select(names))
-        target = _table(table, names)
-        # DELETE, not TRUNCATE: under MVCC, readers keep seeing the old rows until commit.
-        conn.execute(sa.delete(target))
-        if conn.dialect.name == "duckdb":
-            _insert_duckdb(conn, target, data)
-        else:
-            _copy_postgres(conn, target, data)
+    """Replace the whole content of ``table`` with ``data`` (see :func:`replace_tables`)."""
+    return replace_tables(url, {table: data})[table]
+
+
+def replace_tables(url: str, tables: dict[str, pa.Table]) -> dict[str, int]:
+    """Replace the whole content of every table with its data in ONE transaction (the atomic
+    publish of a build); return the rows loaded per table. Readers see every table's old
+    content or every table's new content, never a mix or an empty table, and a failure leaves
+    all of them as they were. Only the columns a table has are loaded, matched by name; others
+    in its data are ignored."""
+    loaded = {}
+    publishing = f"publishing {', '.join(tables)}"
+    with _connect(url) as conn, _failing_as(url, publishing), conn.begin():
+        for table, data in tables.items():
+            with _failing_as(url, f"loading {table}"):
+                loaded[table] = _replace(conn, url, table, data)
+    return loaded
+
+
+def _replace(conn: sa.Connection, url: str, table: str, data: pa.Table) -> int:
+    existing = {c.name for c in _table_columns(conn, url, table)}
+    names = [n for n in data.column_names if n in existing]
+    if not names:
+        raise WarehouseError(f"loading {table}: the data has none of the table's columns")
+    data = _naive_timestamps(data.select(names))
+    target = _table(table, names)
+    # DELETE, not TRUNCATE: under MVCC, readers keep seeing the old rows until commit.
+    conn.execute(sa.delete(target))
+    if conn.dialect.name == "duckdb":
+        _insert_duckdb(conn, target, data)
+    else:
+        _copy_postgres(conn, target, data)
     return data.num_rows
 
 

@@ -386,20 +386,17 @@ def migrate(settings: Settings) -> dict:
 
 
 def load_warehouse(settings: Settings, day: date) -> dict:
-    """Replace each warehouse table with the day's curated partition, each in one transaction,
-    and the data-quality record with what the lake's manifests say up to the day."""
+    """Publish the day's build atomically: every warehouse table replaced by its curated
+    partition, and the data-quality record by what the lake's manifests say up to the day, all
+    in one transaction (readers see the previous build or this one, never a mix)."""
     from govlake import load
     from govlake.quality.record import quality_tables
     from govlake.transform.build import CURATED
 
     url = _warehouse_url(settings)
     lake = Lake.from_settings(settings)
-    loaded = {}
-    for table in CURATED:
-        data = lake.read_table(Partition("curated", table, day))
-        loaded[table] = load.replace_table(url, table, data)
-    for table, data in quality_tables(lake, day).items():
-        loaded[table] = load.replace_table(url, table, data)
+    tables = {t: lake.read_table(Partition("curated", t, day)) for t in CURATED}
+    loaded = load.replace_tables(url, tables | quality_tables(lake, day))
     lineage.report(
         inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in CURATED],
         outputs=[lineage.table(url, t) for t in loaded],

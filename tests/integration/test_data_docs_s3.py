@@ -1,6 +1,5 @@
 """Data Docs with an S3 lake: built locally, uploaded to the bucket as pages a browser renders."""
 
-
 from govlake import steps
 from govlake.lake import Lake
 from govlake.quality import docs

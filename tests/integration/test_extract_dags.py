@@ -32,8 +32,6 @@ FILES = [c for c in contracts.CONTRACTS.values() if c.channel == "exchange"]
 LATE_STATUS = "注销"  # a deregistration committed late
 
 
-
-
 @pytest.fixture(scope="module", params=["embedded", "services"])
 def runs(request, tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:

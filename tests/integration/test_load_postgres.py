@@ -14,6 +14,7 @@ import pytest
 from govlake import load
 from govlake.errors import WarehouseError
 from tests.conftest import REGISTER_SCHEMA, SCHEMAS, TABLE
+from tests.unit.test_load_duckdb import WITHHELD, _withheld
 
 pytestmark = pytest.mark.services
 
@@ -114,6 +115,14 @@ def test_replace_is_atomic_on_postgres(pg_url: str, monkeypatch) -> None:
     # One line: the driver's DETAIL line ("Failing row contains ...") quotes personal data.
     assert "\n" not in str(failed.value) and "Failing row" not in str(failed.value)
     assert load.table_checksum(pg_url, TABLE) == before
+
+
+def test_a_build_is_published_in_one_transaction_on_postgres(pg_url: str) -> None:
+    load.replace_tables(pg_url, {TABLE: register(5), WITHHELD: _withheld(["7", "8"])})
+    before = {t: load.table_checksum(pg_url, t) for t in (TABLE, WITHHELD)}
+    with pytest.raises(WarehouseError, match=f"loading {WITHHELD}"):
+        load.replace_tables(pg_url, {TABLE: register(2, first_id=100), WITHHELD: _withheld([None])})
+    assert {t: load.table_checksum(pg_url, t) for t in (TABLE, WITHHELD)} == before
 
 
 def test_unreachable_postgres_raises_without_the_password() -> None:

@@ -23,8 +23,19 @@ def test_environment_overrides(monkeypatch, tmp_path):
 
 def test_production_requires_every_secret(monkeypatch):
     monkeypatch.setenv("GOVLAKE_PROFILE", "production")
-    with pytest.raises(ValidationError, match="GOVLAKE_S3_SECRET_KEY"):
+    with pytest.raises(ValidationError, match="GOVLAKE_S3_SECRET_KEY.*GOVLAKE_PERSON_KEY_SECRET"):
         Settings(_env_file=None)
+
+
+def test_the_person_key_secret_is_generated_once_per_var_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("GOVLAKE_PERSON_KEY_SECRET", raising=False)
+    first = Settings(var_dir=tmp_path, _env_file=None).person_secret()
+    assert first == Settings(var_dir=tmp_path, _env_file=None).person_secret()
+    assert len(first) == 64  # 32 random bytes, in hex
+    assert (tmp_path / "secrets" / "person-key").stat().st_mode & 0o077 == 0  # owner only
+    assert Settings(var_dir=tmp_path / "other", _env_file=None).person_secret() != first
+    monkeypatch.setenv("GOVLAKE_PERSON_KEY_SECRET", "from-the-environment")
+    assert Settings(var_dir=tmp_path, _env_file=None).person_secret() == b"from-the-environment"
 
 
 def test_redaction_hides_secrets_and_url_passwords(tmp_path):

@@ -129,6 +129,30 @@ def test_a_failing_load_keeps_the_old_content(url: str) -> None:
     assert load.table_checksum(url, TABLE) == before
 
 
+WITHHELD = "dq.withheld_keys"
+
+
+def _withheld(keys: list[str | None]) -> pa.Table:
+    return pa.table(
+        {
+            "dataset": ["credit.enterprise_register"] * len(keys),
+            "key": pa.array(keys, pa.string()),
+            "dt": pa.array([date(2026, 11, 23)] * len(keys), pa.date32()),
+            "reasons": ["uscc_valid"] * len(keys),
+        }
+    )
+
+
+def test_a_build_is_published_in_one_transaction(url: str) -> None:
+    loaded = load.replace_tables(url, {TABLE: register(5), WITHHELD: _withheld(["7", "8"])})
+    assert loaded == {TABLE: 5, WITHHELD: 2}
+    before = {t: load.table_checksum(url, t) for t in (TABLE, WITHHELD)}
+    # The second table fails (a key is NULL) after the first was replaced: neither changes.
+    with pytest.raises(WarehouseError, match=f"loading {WITHHELD}"):
+        load.replace_tables(url, {TABLE: register(2, first_id=100), WITHHELD: _withheld([None])})
+    assert {t: load.table_checksum(url, t) for t in (TABLE, WITHHELD)} == before
+
+
 def test_readers_see_the_old_content_while_a_load_runs(url: str, monkeypatch) -> None:
     load.replace_table(url, TABLE, register(5))
     seen = []

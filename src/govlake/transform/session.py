@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -18,6 +19,8 @@ def spark_session(settings: Settings, app_name: str) -> SparkSession:
             "run the warehouse build on the embedded profile for now"
         )
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python UDF workers run this interpreter (its pyarrow), not whatever python is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.appName(app_name)
         .master(settings.spark_master)
