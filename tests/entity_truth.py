@@ -44,6 +44,8 @@ def score(matches: pd.DataFrame, entities: pd.DataFrame, truth: pd.DataFrame) ->
         source_key=truth["key"].astype(str),
         truth_id=truth["entity_id"].astype(str),
     ).drop(columns=["entity_id"])
+    # A record changed on a later day is in that day's truth again, naming the same entity.
+    truth = truth.drop_duplicates(["dataset", "source_key", "entity_kind", "truth_id"])
     pairs = zip(truth["dataset"], truth["entity_kind"], strict=True)
     truth = truth[[pair not in SELF for pair in pairs]]
     ours = matches.merge(

@@ -45,6 +45,19 @@ def submit(settings: Settings, job: str, args: list[str]) -> dict:
         }
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not result_file.exists():
-            tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-            raise SparkJobError(f"Spark job {job} failed (exit {done.returncode}):\n{tail}")
+            raise SparkJobError(
+                f"Spark job {job} failed (exit {done.returncode}):\n{_reason(done.stderr)}"
+            )
         return json.loads(result_file.read_text())
+
+
+def _reason(stderr: str) -> str:
+    """The job's own Python error (its traceback's last lines, not Spark's shutdown log that
+    follows it), else the tail of the output."""
+    lines = stderr.strip().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
+    if starts:
+        block = lines[starts[-1] :]
+        ends = [i for i, line in enumerate(block) if i and not line.startswith((" ", "\t"))]
+        return "\n".join(block[: ends[0] + 1][-15:]) if ends else "\n".join(block[-15:])
+    return "\n".join(lines[-15:])

@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("entity_kind", sa.String(20), nullable=False, comment="enterprise / person"),
         sa.Column("uscc", sa.String(18), comment="统一社会信用代码"),
         sa.Column("org_code", sa.String(9), comment="组织机构代码(取自统一社会信用代码)"),
-        sa.Column("registration_number", sa.String(15), comment="工商注册号"),
+        sa.Column("registration_number", sa.String(20), comment="工商注册号"),
         sa.Column("name", sa.String(200), comment="名称(登记或首次引用时的写法)"),
         sa.Column("entity_type", sa.String(20), comment="主体类型(登记)"),
         sa.Column("status", sa.String(20), comment="登记状态"),

@@ -38,7 +38,7 @@ def upgrade() -> None:
             comment="截至当日的累计工作日数(两日相减即间隔工作日)",
         ),
         sa.Column("is_makeup_workday", sa.Boolean, nullable=False, comment="是否调休上班日"),
-        sa.Column("holiday_name", sa.String(20), comment="法定节假日(含调休)名称"),
+        sa.Column("holiday_name", sa.String(40), comment="法定节假日(含调休)名称"),
         sa.Column(
             "calendar_source",
             sa.String(20),
