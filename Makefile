@@ -8,7 +8,7 @@ export GX_ANALYTICS_ENABLED := false
 export SPARK_LOCAL_IP := 127.0.0.1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint bench up down status lock clean
+.PHONY: install browser run test lint bench up down status lock clean
 
 install: $(STAMP)
 
@@ -19,6 +19,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
 
+# Debian's Chromium, for the tests that open pages as a person would (Data Docs, later dashboards).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is needed for the browser tests: sudo apt-get install -y chromium"; exit 1; fi; }
+
 run: install
 	$(BIN)/govlake run
 
@@ -26,7 +33,7 @@ lint: install
 	$(BIN)/ruff check .
 
 # Starts its own PostgreSQL and S3 server (beside any `make up` stack) and stops them even on failure.
-test: install lint
+test: install browser lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 # Speed figures (not pass/fail) at city scale: extraction from SQLite and PostgreSQL vs a naive

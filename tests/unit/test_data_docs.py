@@ -247,3 +247,32 @@ def test_with_an_s3_lake_the_site_is_built_locally_then_uploaded(saved, tmp_path
     assert bucket.types[f"{day}/index.html"] == "text/html; charset=utf-8"
     assert bucket.types["data_docs/index.html"] == "text/html; charset=utf-8"
     assert docs.located(settings, DAY)["uri"] == published["uri"]
+
+
+def _chromium(*args: str) -> str:
+    """Headless Chromium (Debian's, installed by ``make test``) on a file URL: what it rendered."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium")
+    assert browser, "chromium is not installed: run `make test` (it installs Debian's chromium)"
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout
+
+
+def test_the_site_opens_in_a_browser_with_every_suite_and_no_identity_number(site, personal_values):
+    """As a person opens it: Chromium renders the index and a validation page; what it shows
+    names every table, the failing rule and its masked value, and no identity number."""
+    index = _chromium("--dump-dom", site["index"].as_uri())
+    assert all(name in index for name in CONTRACTS)
+    (page,) = (site["root"] / "validations" / "credit" / "enterprise_register").rglob("*.html")
+    rendered = _chromium("--virtual-time-budget=5000", "--dump-dom", page.as_uri())
+    assert "legal_rep_id_number_valid" in rendered
+    assert re.search(r"\d{6}\*{8}[\dX]{4}", rendered)
+    assert not [n for n in personal_values if n in index + rendered]
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    shot = shots / "data_docs_enterprise_register.png"
+    _chromium(f"--screenshot={shot}", "--window-size=1400,1600", page.as_uri())
+    assert shot.stat().st_size > 10_000  # a page was drawn, not a blank
