@@ -45,9 +45,7 @@ def master(spark):
         "credit.persons": persons,
         "transaction.bids": bids,
     }
-    keys = {"credit.enterprise_register": "enterprise_id", "credit.persons": "person_id",
-            "transaction.bids": "bid_id"}  # fmt: skip
-    built = E.entity_master(tables, keys, SECRET)
+    built = E.entity_master(tables, SECRET)
     return {
         "entities": {r.entity_id: r for r in built.entities.collect()},
         "matches": {(r.source_key, r.role): r for r in built.matches.collect()},

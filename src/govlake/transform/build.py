@@ -95,8 +95,7 @@ def _entity_master(settings: Settings, run: _Build) -> DataFrame:
     named = sorted({ref.dataset for ref in entities.REFERENCES} | set(REGISTERS))
     present = [n for n in named if n in REGISTERS or run.validated(n)]
     tables = {n: run.latest(n) for n in present}
-    keys = {n: contracts.get(n).primary_key[0] for n in present}
-    master = entities.entity_master(tables, keys, settings.person_secret())
+    master = entities.entity_master(tables, settings.person_secret())
     run.write(ENTITY, master.entities, present)
     run.write(PERSON_IDENTITY, master.identities, present)
     return run.write(ENTITY_MATCH, master.matches, present)

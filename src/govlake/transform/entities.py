@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from functools import reduce
 
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from govlake import contracts
 from govlake.identifiers import USCC_PLACEHOLDER
 
 ENTERPRISE, PERSON = "enterprise", "person"
@@ -191,10 +192,11 @@ def _party_rows(table: DataFrame, ref: PartyReference, key: str) -> DataFrame:
     return rows.where(named | F.col("id_number").isNotNull())
 
 
-def references(tables: dict[str, DataFrame], keys: dict[str, str]) -> DataFrame:
-    """Every party reference of the conformed ``tables`` (dataset -> latest versions)."""
+def references(tables: dict[str, DataFrame]) -> DataFrame:
+    """Every party reference of the conformed ``tables`` (dataset -> latest versions), keyed by
+    each table's primary key (its contract's)."""
     found = [
-        _party_rows(tables[ref.dataset], ref, keys[ref.dataset])
+        _party_rows(tables[ref.dataset], ref, contracts.get(ref.dataset).primary_key[0])
         for ref in REFERENCES
         if ref.dataset in tables
     ]
@@ -225,15 +227,14 @@ def registered(register: DataFrame) -> DataFrame:
 def _first_per_entity(rows: DataFrame) -> DataFrame:
     """One row per entity: a code registered twice (flagged as a business-key duplicate) is one
     entity, whose record is the row with the smallest register key, as the flag rule has it."""
-    from pyspark.sql import Window
+    first = _first(rows, "entity_id", "register_id")
+    return first.withColumn("register_id", F.col("register_id").cast("string"))
 
-    first = Window.partitionBy("entity_id").orderBy("register_id")
-    return (
-        rows.withColumn("_n", F.row_number().over(first))
-        .where("_n = 1")
-        .drop("_n")
-        .withColumn("register_id", F.col("register_id").cast("string"))
-    )
+
+def _first(rows: DataFrame, group: str, *order: str) -> DataFrame:
+    """The first row of each ``group`` by ``order``."""
+    ranked = rows.withColumn("_n", F.row_number().over(Window.partitionBy(group).orderBy(*order)))
+    return ranked.where("_n = 1").drop("_n")
 
 
 def _unique(entities: DataFrame, column: Column, alias: str) -> DataFrame:
@@ -337,30 +338,20 @@ def match_table(refs: DataFrame, firms: DataFrame, persons: DataFrame, secret: b
 def unregistered(refs: DataFrame, matches: DataFrame) -> DataFrame:
     """Entities only references know (a code of their own, not in a register): their golden
     record is the reference seen first (the smallest dataset, key and role), as written."""
-    from pyspark.sql import Window
-
     own = matches.where(F.col("rule").startswith("unregistered")).join(
         refs.select("dataset", "source_key", "role", "name", "uscc", "reg_number", "id_number"),
         ["dataset", "source_key", "role"],
     )
-    first = Window.partitionBy("entity_id").orderBy("dataset", "source_key", "role")
-    return (
-        own.withColumn("_n", F.row_number().over(first))
-        .where("_n = 1")
-        .select(
-            "entity_id",
-            "entity_kind",
-            "uscc",
-            F.substring("uscc", 9, 9).alias("org_code"),
-            F.col("reg_number").alias("registration_number"),
-            "name",
-            *[
-                F.lit(None).cast("string").alias(c)
-                for c in ("entity_type", "status", "register_id")
-            ],
-            F.lit(False).alias("registered"),
-            "id_number",
-        )
+    return _first(own, "entity_id", "dataset", "source_key", "role").select(
+        "entity_id",
+        "entity_kind",
+        "uscc",
+        F.substring("uscc", 9, 9).alias("org_code"),
+        F.col("reg_number").alias("registration_number"),
+        "name",
+        *[_none(c) for c in ("entity_type", "status", "register_id")],
+        F.lit(False).alias("registered"),
+        "id_number",
     )
 
 
@@ -385,12 +376,10 @@ class EntityMaster:
     identities: DataFrame  # restricted.person_identity: entity_id, id_number, register_id
 
 
-def entity_master(
-    tables: dict[str, DataFrame], keys: dict[str, str], secret: bytes
-) -> EntityMaster:
+def entity_master(tables: dict[str, DataFrame], secret: bytes) -> EntityMaster:
     """The entity master from the conformed tables (dataset -> latest versions; the register
-    and the persons among them) and each table's key column."""
-    refs = references(tables, keys).cache()  # read by the matches and the unregistered
+    and the persons among them)."""
+    refs = references(tables).cache()  # read by the matches and the unregistered
     firms = registered(tables["credit.enterprise_register"])
     persons = people(tables["credit.persons"], secret)
     matches = match_table(refs, firms, persons, secret).cache()
