@@ -11,11 +11,30 @@ promised limit.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+if TYPE_CHECKING:
+    from govlake.transform.run import BuildRun
+
 ONLINE = "网上"  # 办理渠道 of 网办 (PC, app, 小程序)
+DIM_DEPARTMENT, DIM_SERVICE_ITEM, FCT_CASE = (
+    "core.dim_department",
+    "core.dim_service_item",
+    "core.fct_case",
+)
+TABLES = (DIM_DEPARTMENT, DIM_SERVICE_ITEM, FCT_CASE)
+SOURCES = ("approval.departments", "approval.service_items", "approval.cases")
+
+
+def build(run: BuildRun) -> None:
+    departments, items, cases = (run.latest(n) for n in SOURCES)
+    run.write(DIM_DEPARTMENT, dim_department(departments), list(SOURCES[:1]))
+    run.write(DIM_SERVICE_ITEM, dim_service_item(items), list(SOURCES[1:2]))
+    facts = fct_case(cases, items, run.calendar, run.matches, run.day)
+    run.write(FCT_CASE, facts, list(SOURCES))
 
 
 def dim_department(departments: DataFrame) -> DataFrame:
