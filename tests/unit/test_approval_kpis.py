@@ -57,7 +57,9 @@ def facts(spark):
         [(i, legal, promised) for i, (*_, promised, legal) in enumerate(CASES)],
         "item_id long, legal_limit_days long, promised_limit_days long",
     )
-    matches = spark.createDataFrame([], "dataset string, source_key string, entity_id string")
+    matches = spark.createDataFrame(
+        [], "dataset string, source_key string, role string, entity_id string"
+    )
     calendar = spark.createDataFrame(date_dimension(date(2026, 9, 1), date(2026, 10, 31)))
     rows = fct_case(cases, items, calendar, matches, AS_OF).toArrow()
     return {r["case_number"]: r for r in rows.to_pylist()}, rows

@@ -16,13 +16,12 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govlake import regions
 from govlake.contracts import Contract
 
 # C0 controls, DEL, zero-width characters, bidi embeddings, overrides and isolates, BOM.
 _CONTROL = r"[\x00-\x1f\x7f\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}\x{feff}]"
 _SPACE = r"[\s\x0b\x1c-\x1f\x85\p{Z}]+"  # what Python's str.split() treats as whitespace
-# Retired 青岛 county-level codes and their successors (DOMAIN.md §4).
-RETIRED_REGIONS = {"370205": "370203", "370284": "370211", "370282": "370215"}
 # 2019-03-05, 2019/3/5, 2019.03.05, 20190305, 2019年3月5日
 _DATE = r"^(?P<y>\d{4})[-/.年]?(?P<m>\d{1,2})[-/.月]?(?P<d>\d{1,2})日?$"
 
@@ -96,8 +95,8 @@ def _text(values: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _region(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    retired = pa.array(list(RETIRED_REGIONS))
-    successor = pc.take(pa.array(list(RETIRED_REGIONS.values())), pc.index_in(values, retired))
+    retired = regions.successors()  # 青岛's retired county-level codes (DOMAIN.md §4)
+    successor = pc.take(pa.array(list(retired.values())), pc.index_in(values, pa.array(retired)))
     return pc.coalesce(successor, values)
 
 

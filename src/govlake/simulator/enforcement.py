@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from govlake import regions
 from govlake.contracts import enforcement as c
 from govlake.identifiers import USCC_PLACEHOLDER
 from govlake.simulator import vectors as v
@@ -156,7 +157,6 @@ _DISTRICTS = {
     code: (name, short)
     for code, name, short in _table(_DISTRICT_TABLE, ["code", "name", "short"]).to_numpy()
 }
-_SUCCESSORS = {"370205": "370203", "370282": "370215", "370284": "370211"}  # retired -> current
 _ACTORS = np.array(
     "生产经营单位 经营者 单位或者个人 企业 使用单位 建设单位 经营单位 从业单位 当事人".split()
 )
@@ -588,7 +588,7 @@ def _parties(world: World, sectors: np.ndarray, rng: np.random.Generator) -> pd.
     uscc = firm["uscc"].astype(str)
     org_only = ~person & (uscc != USCC_PLACEHOLDER).to_numpy() & (rng.random(n) < 0.04)
     representative = persons["name"].to_numpy()[firm["legal_rep_person_id"].to_numpy() - 1]
-    region = firm["region_code"].replace(_SUCCESSORS).to_numpy()
+    region = firm["region_code"].replace(regions.successors()).to_numpy()
     return pd.DataFrame(
         {
             "party_type": np.select(

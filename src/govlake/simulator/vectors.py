@@ -13,26 +13,13 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from govlake import identifiers
+from govlake import identifiers, regions
 
 USCC_CHARSET = np.array(list(identifiers.USCC_CHARSET))
 
 # 青岛: current district codes, and retired ones that old codes and ID numbers still carry.
-QINGDAO_REGIONS = np.array(
-    [
-        "370202",
-        "370203",
-        "370211",
-        "370212",
-        "370213",
-        "370214",
-        "370215",
-        "370281",
-        "370283",
-        "370285",
-    ]
-)
-RETIRED_REGIONS = np.array(["370205", "370282", "370284"])  # 四方区, 即墨市, 胶南市
+QINGDAO_REGIONS = np.array(regions.districts())
+RETIRED_REGIONS = np.array(sorted(regions.successors()))  # 四方区, 即墨市, 胶南市
 SURNAMES = np.array(
     list(
         "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"

@@ -16,25 +16,37 @@ from typing import TYPE_CHECKING
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from govlake.transform.entities import entity_of
+
 if TYPE_CHECKING:
     from govlake.transform.run import BuildRun
 
 ONLINE = "网上"  # 办理渠道 of 网办 (PC, app, 小程序)
-DIM_DEPARTMENT, DIM_SERVICE_ITEM, FCT_CASE = (
+PUBLICITY_LIMIT_WORKING_DAYS = 7  # 双公示: 自作出行政决定之日起7个工作日内上网公开 (DOMAIN.md §1.1)
+IN_FORCE = "有效"  # 当前状态 of a licence that has not been revoked, cancelled or withdrawn
+DIM_DEPARTMENT, DIM_SERVICE_ITEM, FCT_CASE, FCT_LICENCE_DECISION = (
     "core.dim_department",
     "core.dim_service_item",
     "core.fct_case",
+    "core.fct_licence_decision",  # 行政许可决定
 )
-TABLES = (DIM_DEPARTMENT, DIM_SERVICE_ITEM, FCT_CASE)
-SOURCES = ("approval.departments", "approval.service_items", "approval.cases")
+TABLES = (DIM_DEPARTMENT, DIM_SERVICE_ITEM, FCT_CASE, FCT_LICENCE_DECISION)
+DEPARTMENTS, ITEMS, CASES, LICENCES = (
+    "approval.departments",
+    "approval.service_items",
+    "approval.cases",
+    "approval.licence_decisions",
+)
 
 
 def build(run: BuildRun) -> None:
-    departments, items, cases = (run.latest(n) for n in SOURCES)
-    run.write(DIM_DEPARTMENT, dim_department(departments), list(SOURCES[:1]))
-    run.write(DIM_SERVICE_ITEM, dim_service_item(items), list(SOURCES[1:2]))
+    departments, items, cases = (run.latest(n) for n in (DEPARTMENTS, ITEMS, CASES))
+    run.write(DIM_DEPARTMENT, dim_department(departments), [DEPARTMENTS])
+    run.write(DIM_SERVICE_ITEM, dim_service_item(items), [ITEMS])
     facts = fct_case(cases, items, run.calendar, run.matches, run.day)
-    run.write(FCT_CASE, facts, list(SOURCES))
+    run.write(FCT_CASE, facts, [DEPARTMENTS, ITEMS, CASES])
+    licences = fct_licence_decision(run.latest(LICENCES), cases, run.calendar, run.matches, run.day)
+    run.write(FCT_LICENCE_DECISION, licences, [LICENCES, CASES])
 
 
 def dim_department(departments: DataFrame) -> DataFrame:
@@ -63,10 +75,7 @@ def fct_case(
     """One row per case with its applicant's entity, its limits, elapsed working days and the
     on-time and overdue flags, as of the build day ``as_of`` for open cases."""
     sequence = calendar.select("day", "workday_number")
-    applicants = matches.where(F.col("dataset") == "approval.cases").select(
-        F.col("source_key").cast("bigint").alias("case_id"),
-        F.col("entity_id").alias("applicant_entity_id"),
-    )
+    applicants = entity_of(matches, CASES, "applicant", "case_id")
     limits = items.select("item_id", "legal_limit_days", "promised_limit_days")
     rows = (
         cases.join(F.broadcast(limits), "item_id", "left")
@@ -103,6 +112,56 @@ def fct_case(
         F.when(decided, _within(elapsed, "promised_limit_days")).alias("on_time_promised"),
         F.when(decided, _within(elapsed, "legal_limit_days")).alias("on_time_legal"),
         F.coalesce(~_within(elapsed, "promised_limit_days"), F.lit(False)).alias("overdue"),
+        "dq_flags",
+    )
+
+
+def fct_licence_decision(
+    decisions: DataFrame, cases: DataFrame, calendar: DataFrame, matches: DataFrame, as_of: date
+) -> DataFrame:
+    """One row per 行政许可决定 with its holder's and legal representative's entities (never
+    their ID numbers), the case it decided (by licence number), the publicity lag in working days
+    from the decision to its entry (the 7-working-day rule) and whether it is in force on
+    ``as_of``."""
+    sequence = calendar.select("day", "workday_number")
+    case_of = cases.where(F.col("licence_number").isNotNull()).groupBy("licence_number")
+    rows = (
+        decisions.join(case_of.agg(F.min("case_id").alias("case_id")), "licence_number", "left")
+        .join(entity_of(matches, LICENCES, "holder", "decision_id"), "decision_id", "left")
+        .join(entity_of(matches, LICENCES, "legal_rep", "decision_id"), "decision_id", "left")
+        .withColumn("entered_on", F.to_date("entered_at"))
+    )
+    rows = _workday_number(rows, sequence, "decision_date", "_decided_n")
+    rows = _workday_number(rows, sequence, "entered_on", "_entered_n")
+    lag = F.col("_entered_n") - F.col("_decided_n")
+    in_force = (F.col("status") == IN_FORCE) & F.lit(as_of).between(
+        F.col("valid_from"), F.col("valid_to")
+    )
+    return rows.select(
+        "decision_id",
+        "decision_number",
+        "licence_name",
+        "licence_category",
+        "licence_number",
+        "case_id",
+        "holder_type",
+        "holder_name",
+        "holder_uscc",
+        "holder_reg_number",
+        "holder_entity_id",
+        "legal_rep_name",
+        "legal_rep_entity_id",
+        "decision_date",
+        "valid_from",
+        "valid_to",
+        "authority_name",
+        "authority_uscc",
+        "status",
+        "entered_at",
+        "entered_on",
+        lag.alias("publicity_lag_working_days"),
+        (lag <= PUBLICITY_LIMIT_WORKING_DAYS).alias("published_on_time"),
+        in_force.alias("in_force"),
         "dq_flags",
     )
 

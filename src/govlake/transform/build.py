@@ -11,7 +11,7 @@ from datetime import date
 
 from pyspark.sql import DataFrame
 
-from govlake import contracts
+from govlake import contracts, regions
 from govlake.config import Settings
 from govlake.lake import Lake
 from govlake.transform import approval, credit, dates, enforcement, entities, transaction
@@ -30,6 +30,7 @@ ENTITY, ENTITY_MATCH, PERSON_IDENTITY = (
     "restricted.person_identity",
 )
 DIM_DATE = "core.dim_date"  # the working-day calendar (govlake.workdays)
+DIM_REGION = "core.dim_region"  # 行政区划, dated, retired codes mapped (govlake.regions)
 DOMAINS = (approval, enforcement, transaction, credit)
 CURATED = (  # what a build writes to curated/ and the load publishes, in one transaction
     *STAGED,
@@ -38,7 +39,12 @@ CURATED = (  # what a build writes to curated/ and the load publishes, in one tr
     ENTITY_MATCH,
     PERSON_IDENTITY,
     DIM_DATE,
+    DIM_REGION,
     *(table for domain in DOMAINS for table in domain.TABLES),
+)
+REGION_SCHEMA = (
+    "region_code string, name string, level string, valid_from date, valid_to date, "
+    "successor_code string, current_code string, is_current boolean"
 )
 REGISTERS = ("credit.enterprise_register", "credit.persons")  # the entity master needs both
 
@@ -57,6 +63,7 @@ def build(settings: Settings, day: date) -> dict:
         run.matches = _entity_master(settings, run)
         calendar = dates.date_dimension(dates.FIRST_DAY, dates.last_day(day))
         run.calendar = run.write(DIM_DATE, spark.createDataFrame(calendar).cache(), [])
+        run.write(DIM_REGION, spark.createDataFrame(regions.dimension(), REGION_SCHEMA), [])
         for domain in DOMAINS:
             domain.build(run)
         return run.built

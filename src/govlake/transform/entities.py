@@ -146,6 +146,15 @@ def person_key(secret: bytes, id_number: str) -> str:
     return "P" + hmac.new(secret, id_number.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def entity_of(matches: DataFrame, dataset: str, role: str, key: str) -> DataFrame:
+    """A fact's party column: ``key`` (a table's integer primary key) -> ``<role>_entity_id``,
+    the entity the match table resolved that role of ``dataset``'s row to."""
+    found = matches.where((F.col("dataset") == dataset) & (F.col("role") == role))
+    return found.select(
+        F.col("source_key").cast("bigint").alias(key), F.col("entity_id").alias(f"{role}_entity_id")
+    )
+
+
 def match_key(name: Column) -> Column:
     """A name as other systems retype it, made comparable: brackets half-width, no spaces."""
     return F.regexp_replace(F.translate(name, "（）", "()"), r"\s+", "")
