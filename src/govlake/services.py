@@ -371,10 +371,11 @@ def _setup_postgres(stack: ServiceStack) -> None:
             stack.pg_password.encode(), ROLE.encode(), b"scram-sha-256"
         ).decode()
         role, secret = sql.Identifier(ROLE), sql.Literal(verifier)
+        # CREATEROLE: the warehouse migrations create the loader, BI and portal group roles.
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone():
-            conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(role, secret))
+            conn.execute(sql.SQL("ALTER ROLE {} LOGIN CREATEROLE PASSWORD {}").format(role, secret))
         else:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, secret))
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(role, secret))
         for name in DATABASES:
             db = sql.Identifier(name)
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
