@@ -372,10 +372,9 @@ def _setup_postgres(stack: ServiceStack) -> None:
         ).decode()
         role, secret = sql.Identifier(ROLE), sql.Literal(verifier)
         # CREATEROLE: the warehouse migrations create the loader, BI and portal group roles.
-        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone():
-            conn.execute(sql.SQL("ALTER ROLE {} LOGIN CREATEROLE PASSWORD {}").format(role, secret))
-        else:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(role, secret))
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(sql.SQL(verb + " ROLE {} LOGIN CREATEROLE PASSWORD {}").format(role, secret))
         for name in DATABASES:
             db = sql.Identifier(name)
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
