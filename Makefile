@@ -4,19 +4,36 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Spark's s3a on the services profile: hadoop-aws 3.3.1 and its AWS SDK bundle, out of a pinned,
+# hash-checked sdist on PyPI (pyspark's wheel lacks them; Maven Central is not reachable here).
+# The directory is govlake.config.S3A_JARS_DIR; a new pin gets a new stamp, so it is refetched.
+S3A_SDIST := sagemaker-pyspark==1.4.5
+S3A_SDIST_SHA256 := 05ca2d5081d7138ce29a8fb0a9cba077f28c825288ed07aed46a82e63c0bf1fb
+S3A_JARS := hadoop-aws-3.3.1.jar aws-java-sdk-bundle-1.11.901.jar
+S3A_JARS_DIR := $(VENV)/share/govlake/jars
+S3A_STAMP := $(S3A_JARS_DIR)/.$(subst ==,-,$(S3A_SDIST))
 export GX_ANALYTICS_ENABLED := false
 export SPARK_LOCAL_IP := 127.0.0.1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install browser run test lint bench up down status lock clean
 
-install: $(STAMP)
+install: $(STAMP) $(S3A_STAMP)
 
 # Re-installs only when the dependency files change; a second `make` costs nothing.
 $(STAMP): pyproject.toml constraints.txt
 	@command -v java >/dev/null || { echo "Java 17 is needed for Spark: apt-get install -y openjdk-17-jre-headless"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(S3A_STAMP): | $(STAMP)
+	rm -rf $(S3A_JARS_DIR) && mkdir -p $(S3A_JARS_DIR)
+	download=$$(mktemp -d) && trap 'rm -rf "$$download"' EXIT && \
+	  echo '$(S3A_SDIST) --hash=sha256:$(S3A_SDIST_SHA256)' | $(BIN)/pip download -q --no-deps \
+	    --no-binary :all: --require-hashes -d "$$download" -r /dev/stdin && \
+	  tar -xzf "$$download"/*.tar.gz -C $(S3A_JARS_DIR) --strip-components=3 --wildcards \
+	    $(addprefix '*/deps/jars/',$(S3A_JARS))
 	@touch $@
 
 # Debian's Chromium, for the tests that open pages as a person would (Data Docs, later dashboards).

@@ -1,4 +1,5 @@
-"""Spark job: build the curated tables of one day (run by govlake.transform.submit)."""
+"""Spark job: build the curated tables of one day (run by govlake.transform.submit, which hands it
+the caller's settings, secrets included, as GOVLAKE_* environment variables)."""
 
 import argparse
 import json

@@ -13,18 +13,21 @@ profile's defaults. Three profiles:
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 LOCAL_TZ = "Asia/Shanghai"  # data intervals, business dates and source timestamps (wall time)
 SYSTEMS = ("approval", "enforcement", "transaction", "credit")
 SQL_SYSTEMS = ("approval", "enforcement", "credit")
+# Where `make install` puts hadoop-aws and its AWS SDK for Spark's s3a: this interpreter's venv.
+S3A_JARS_DIR = Path(sys.prefix) / "share" / "govlake" / "jars"
 
 
 class Profile(StrEnum):
@@ -107,6 +110,13 @@ class Settings(BaseSettings):
     # Spark.
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
+    # s3a when the lake is on S3, as Spark's spark.jars / spark.jars.packages take them. Default:
+    # the jars `make install` extracts; production sets GOVLAKE_SPARK_JARS to "" and the packages
+    # to the hadoop-aws of Spark's own Hadoop (infra/production/spark-s3a.md).
+    spark_jars: str = Field(
+        default_factory=lambda: ",".join(str(p) for p in sorted(S3A_JARS_DIR.glob("*.jar")))
+    )
+    spark_jars_packages: str = ""
 
     @model_validator(mode="after")
     def _fill_profile_defaults(self) -> Settings:
@@ -171,6 +181,20 @@ class Settings(BaseSettings):
                 f"no source URL for system {system!r}: set GOVLAKE_SOURCE_URLS__{system.upper()}"
             ) from None
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as the GOVLAKE_* variables that rebuild them, for a child process (a
+        spark-submit job): secrets travel in its environment, never on its command line."""
+        env: dict[str, str] = {}
+        for name, value in self:
+            key = f"GOVLAKE_{name.upper()}"
+            if isinstance(value, BaseModel):
+                value = dict(value)
+            if isinstance(value, dict):
+                env |= {f"{key}__{k.upper()}": _env_value(v) for k, v in value.items()}
+            elif value is not None:
+                env[key] = _env_value(value)
+        return env
+
     def redacted(self) -> dict[str, Any]:
         """The effective settings for people to read: secrets and URL passwords hidden."""
         shown: dict[str, Any] = {}
@@ -180,6 +204,10 @@ class Settings(BaseSettings):
             else:
                 shown[name] = _redact(value)
         return shown
+
+
+def _env_value(value: Any) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
 def _redact(value: Any) -> Any:

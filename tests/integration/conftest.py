@@ -63,6 +63,16 @@ def services_stack() -> Iterator[services.ServiceStack]:
         services.down(name, VAR_DIR, purge=True)
 
 
+def fresh_bucket(stack: services.ServiceStack, name: str) -> str:
+    """A bucket of its own on ``stack``: what other tests left in its bucket cannot interfere."""
+    from minio import Minio
+
+    client = Minio(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key, secure=False)
+    if not client.bucket_exists(name):
+        client.make_bucket(name)
+    return name
+
+
 @pytest.fixture(scope="session")
 def services_env(services_stack: services.ServiceStack) -> dict[str, str]:
     """The GOVLAKE_* variables that point govlake at the session's services."""

@@ -25,6 +25,7 @@ from govlake.lake import Lake, Partition, schema_fingerprint
 from govlake.simulator import run as simulator
 from govlake.simulator.sink import SqlSink
 from tests.conftest import DAY, REGISTER, fail_fast_settings
+from tests.integration.conftest import fresh_bucket
 
 DAY2, DAY3 = DAY + timedelta(days=1), DAY + timedelta(days=2)
 SQL = [c for c in contracts.CONTRACTS.values() if c.channel == "sql"]
@@ -39,20 +40,9 @@ def runs(request, tmp_path_factory):
             stack = request.getfixturevalue("services_stack")
             for key, value in stack.env().items():
                 env.setenv(key, value)
-            env.setenv("GOVLAKE_S3_BUCKET", _fresh_bucket(stack))
+            env.setenv("GOVLAKE_S3_BUCKET", fresh_bucket(stack, "extract-dags"))
         settings = fail_fast_settings(tmp_path_factory.mktemp(request.param))
         yield _run_three_days(settings)
-
-
-def _fresh_bucket(stack) -> str:
-    """A bucket of its own: what other tests left in the stack's bucket cannot interfere."""
-    from minio import Minio
-
-    name = "extract-dags"
-    client = Minio(stack.s3_endpoint, stack.s3_access_key, stack.s3_secret_key, secure=False)
-    if not client.bucket_exists(name):
-        client.make_bucket(name)
-    return name
 
 
 def _run_three_days(settings: Settings) -> dict:

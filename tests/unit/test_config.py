@@ -1,7 +1,7 @@
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from govlake.config import Profile, Settings, redact_url
+from govlake.config import DagSettings, Profile, Settings, redact_url
 
 
 def test_embedded_defaults_are_local(tmp_path):
@@ -56,3 +56,20 @@ def test_redaction_hides_secrets_and_url_passwords(tmp_path):
 
 def test_redact_url_without_password():
     assert redact_url("sqlite:////tmp/x.sqlite") == "sqlite:////tmp/x.sqlite"
+
+
+def test_a_child_process_rebuilds_the_same_settings_from_the_environment(monkeypatch, tmp_path):
+    settings = Settings(
+        profile="services",
+        var_dir=tmp_path,
+        _env_file=None,
+        s3_endpoint="127.0.0.1:1",
+        s3_access_key=SecretStr("AKIDEXAMPLE"),
+        s3_secret_key=SecretStr("s3-secret-value"),
+        s3_secure=True,
+        source_urls={"credit": SecretStr("postgresql://u:src-secret-value@h/db")},
+        dag=DagSettings(task_retries=0),
+    )
+    for key, value in settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    assert Settings(_env_file=None) == settings

@@ -62,7 +62,7 @@ def build(settings: Settings, day: date) -> dict:
         run.write(WITHHELD, held, validated)
         run.matches = _entity_master(settings, run)
         calendar = dates.date_dimension(dates.FIRST_DAY, dates.last_day(day))
-        run.calendar = run.write(DIM_DATE, spark.createDataFrame(calendar).cache(), [])
+        run.calendar = run.write(DIM_DATE, spark.createDataFrame(calendar), [])
         run.write(DIM_REGION, spark.createDataFrame(regions.dimension(), REGION_SCHEMA), [])
         for domain in DOMAINS:
             domain.build(run)
@@ -81,4 +81,4 @@ def _entity_master(settings: Settings, run: BuildRun) -> DataFrame:
     master = entities.entity_master(tables, settings.person_secret())
     run.write(ENTITY, master.entities, present)
     run.write(PERSON_IDENTITY, master.identities, present)
-    return run.write(ENTITY_MATCH, master.matches, present).cache()
+    return run.write(ENTITY_MATCH, master.matches, present)

@@ -396,7 +396,7 @@ def entity_master(tables: dict[str, DataFrame], secret: bytes) -> EntityMaster:
         firms.withColumn("id_number", F.lit(None).cast("string"))
         .unionByName(persons)
         .unionByName(unregistered(refs, matches))
-    )
+    ).cache()  # the entities and the persons' identities are written from it
     return EntityMaster(
         entities=everyone.select(*ENTITY_COLUMNS),
         matches=matches,

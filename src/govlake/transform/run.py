@@ -35,8 +35,11 @@ class BuildRun:
         return bool(self.lake.partitions("clean", dataset, until=self.day))
 
     def write(self, table: str, rows: DataFrame, sources: list[str]) -> DataFrame:
-        self.built[table] = _write(self.lake, table, self.day, rows, sources)
-        return rows
+        """Writes ``rows`` as the day's curated partition of ``table`` and returns them as
+        written: later tables read the one file, not the plan (a union of many shuffles) that
+        made it."""
+        self.built[table], written = _write(self.lake, table, self.day, rows, sources)
+        return self.spark.read.parquet(written)
 
 
 def _live_keys(lake: Lake, contract: contracts.Contract, day: date) -> str | None:
@@ -65,13 +68,17 @@ def sources(lake: Lake, dataset: str, day: date) -> tuple:
     return contract, clean, files("quarantine"), _live_keys(lake, contract, day)
 
 
-def _write(lake: Lake, table: str, day: date, rows: DataFrame, sources: list[str]) -> int:
-    """``rows`` as the day's curated partition of ``table`` (one file, committed whole)."""
+def _write(
+    lake: Lake, table: str, day: date, rows: DataFrame, sources: list[str]
+) -> tuple[int, str]:
+    """``rows`` as the day's curated partition of ``table`` (one file, committed whole); returns
+    its row count and the written folder's uri."""
     target = Partition("curated", table, day)
     run = lake.new_run_prefix(target)
     rows.coalesce(1).write.mode("overwrite").parquet(lake.store.uri(run))
     (written,) = [k for k in lake.store.list(run + "/") if k.endswith(".parquet")]
-    count = rows.sparkSession.read.parquet(lake.store.uri(run)).count()  # not a second build
+    folder = lake.store.uri(run)
+    count = rows.sparkSession.read.parquet(folder).count()  # not a second build
     lake.commit(
         target,
         run,
@@ -79,4 +86,4 @@ def _write(lake: Lake, table: str, day: date, rows: DataFrame, sources: list[str
         {f.name: f.dataType.simpleString() for f in rows.schema.fields},
         {"sources": sources},
     )
-    return count
+    return count, folder
