@@ -215,6 +215,12 @@ def _table_columns(conn: sa.Connection, url: str, table: str) -> list[_Column]:
     return columns
 
 
+def column_names(url: str, table: str) -> list[str]:
+    """The warehouse table's columns, in order (what a load can fill)."""
+    with _connect(url) as conn:
+        return [c.name for c in _table_columns(conn, url, table)]
+
+
 def _table(table: str, names: list[str]) -> sa.TableClause:
     schema, name = _split(table)
     return sa.table(name, *(sa.column(n) for n in names), schema=schema)

@@ -63,6 +63,13 @@ def test_postgres_and_duckdb_hold_the_same_build(built):
     )
 
 
+def test_every_curated_column_has_a_warehouse_column(built):
+    """The load fills the columns a table has: a column the migrations forgot would be lost."""
+    for table in CURATED:
+        curated = built["tables"][table].column_names
+        assert sorted(load.column_names(built["pg_url"], table)) == sorted(curated), table
+
+
 def test_loading_the_same_build_again_changes_nothing(built):
     before = _checksums(built["pg_url"], built["tables"])
     load.replace_tables(built["pg_url"], built["tables"])
