@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from govlake.transform.entities import entity_of
+from govlake.transform.flags import flag_columns
 
 if TYPE_CHECKING:
     from govlake.transform.run import BuildRun
@@ -130,7 +131,7 @@ def fct_penalty_decision(
         "revoked_on",
         is_revoked.alias("is_revoked"),
         F.trunc("decision_date", "month").alias("decision_month"),
-        *(_flag(rule) for rule in FLAG_RULES),
+        *flag_columns(FLAG_RULES),
         "dq_flags",
     )
 
@@ -146,9 +147,3 @@ def fct_penalty_decision_type(decisions: DataFrame) -> DataFrame:
         )
     )
     return decisions.select("decision_id", F.explode(types).alias("penalty_type"))
-
-
-def _flag(rule: str) -> Column:
-    """``flag_<rule>``: the quality step's flag ``rule`` fired on the row (is in dq_flags)."""
-    fired = F.array_contains(F.split("dq_flags", ","), rule)
-    return F.coalesce(fired, F.lit(False)).alias(f"flag_{rule}")

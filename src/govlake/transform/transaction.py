@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from govlake.transform.entities import entity_of
+from govlake.transform.flags import flag_columns
 
 if TYPE_CHECKING:
     from govlake.transform.run import BuildRun
@@ -80,7 +81,7 @@ def fct_tender_project(projects: DataFrame, matches: DataFrame) -> DataFrame:
         "region_code",
         "published_on",
         "status",
-        *_flags(PROJECT_FLAGS),
+        *flag_columns(PROJECT_FLAGS),
         "dq_flags",
     )
 
@@ -101,7 +102,7 @@ def fct_tender_section(sections: DataFrame, projects: DataFrame) -> DataFrame:
         "bid_open_at",
         "status",
         "bid_count",
-        *_flags(SECTION_FLAGS),
+        *flag_columns(SECTION_FLAGS),
         "dq_flags",
     )
 
@@ -125,7 +126,7 @@ def fct_bid(bids: DataFrame, sections: DataFrame, matches: DataFrame) -> DataFra
         "agent_entity_id",
         "bid_amount_wan",
         "submitted_at",
-        *_flags(BID_FLAGS),
+        *flag_columns(BID_FLAGS),
         "dq_flags",
     )
 
@@ -148,7 +149,7 @@ def fct_award(awards: DataFrame, sections: DataFrame, matches: DataFrame) -> Dat
         "awarded_on",
         "published_on",
         "status",
-        *_flags(AWARD_FLAGS),
+        *flag_columns(AWARD_FLAGS),
         "dq_flags",
     )
 
@@ -173,15 +174,6 @@ def fct_contract(contracts: DataFrame, awards: DataFrame) -> DataFrame:
         "award_published_on",
         "signed_on",
         "amount_wan",
-        *_flags(CONTRACT_FLAGS),
+        *flag_columns(CONTRACT_FLAGS),
         "dq_flags",
     )
-
-
-def _flags(rules: tuple[str, ...]) -> list[Column]:
-    """``flag_<rule>`` per rule: the quality step's flag fired on the row (is in dq_flags)."""
-    fired = F.split("dq_flags", ",")
-    return [
-        F.coalesce(F.array_contains(fired, rule), F.lit(False)).alias(f"flag_{rule}")
-        for rule in rules
-    ]
