@@ -48,6 +48,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.memory": settings.spark_driver_memory,
         "spark.driver.host": "127.0.0.1",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",  # no progress bars in task logs
         "spark.sql.shuffle.partitions": "8",
         "spark.sql.session.timeZone": "Asia/Shanghai",
         # Parquet timestamps from Arrow carry no zone: read them as the local wall time they are.
