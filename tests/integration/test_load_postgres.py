@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 import traceback
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -144,3 +149,39 @@ def test_unreachable_postgres_raises_without_the_password() -> None:
         assert "\n" not in message and "make up" in message
         shown = "".join(traceback.format_exception(failed.value))
         assert "hunter2secret" not in shown
+
+
+# A loader that stops, for good, in the middle of publishing: after the first table's rows are
+# copied, inside the open transaction.
+_KILLED_LOADER = """
+import os, pathlib, sys, time
+from govlake import load
+from tests.integration.test_load_postgres import TABLE, WITHHELD, _withheld, register
+copy = load._copy_postgres
+def copy_then_hang(conn, target, data):
+    copy(conn, target, data)
+    pathlib.Path(sys.argv[1]).touch()
+    time.sleep(600)
+load._copy_postgres = copy_then_hang
+url = os.environ["GOVLAKE_WAREHOUSE_URL"]
+load.replace_tables(url, {TABLE: register(2, first_id=100), WITHHELD: _withheld(["9"])})
+"""
+
+
+def test_a_load_killed_midway_leaves_the_previous_build(pg_url: str, tmp_path: Path) -> None:
+    load.replace_tables(pg_url, {TABLE: register(5), WITHHELD: _withheld(["7", "8"])})
+    before = {t: load.table_checksum(pg_url, t) for t in (TABLE, WITHHELD)}
+    copied = tmp_path / "copied"
+    env = {**os.environ, "GOVLAKE_WAREHOUSE_URL": pg_url}  # not on the command line
+    loader = subprocess.Popen([sys.executable, "-c", _KILLED_LOADER, str(copied)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not copied.exists():
+            assert loader.poll() is None and time.monotonic() < deadline, "the loader never copied"
+            time.sleep(0.2)
+        assert load.row_count(pg_url, TABLE) == 5  # readers see the previous build meanwhile
+    finally:
+        loader.send_signal(signal.SIGKILL)
+        loader.wait()
+    assert {t: load.table_checksum(pg_url, t) for t in (TABLE, WITHHELD)} == before
+    assert load.replace_tables(pg_url, {TABLE: register(3)}) == {TABLE: 3}  # nothing left locked
