@@ -38,13 +38,37 @@ def latest_versions(
     ``live_keys`` is the newest key set read from the source: keys missing from it were
     hard-deleted and are dropped.
     """
-    keys = list(contract.primary_key)
-    versions = _live(
-        spark, _versions(spark, contract, clean_files, quarantine_files), keys, live_keys
-    )
+    sources = (contract, clean_files, quarantine_files, live_keys)
+    return _clean(_ranked(spark, sources, list(contract.primary_key)), contract)
+
+
+def clean_versions(
+    spark: SparkSession,
+    contract: Contract,
+    clean_files: Files,
+    quarantine_files: Files,
+    live_keys: str | None = None,
+) -> DataFrame:
+    """Every clean version of every key the source still holds (its change history), each
+    once: a version seen twice through the look-back (the same key and watermark) is ranked
+    as :func:`latest_versions` ranks it, and left out if its winning copy was quarantined."""
+    sources = (contract, clean_files, quarantine_files, live_keys)
+    per_version = [*contract.primary_key, contract.watermark]
+    return _clean(_ranked(spark, sources, per_version), contract)
+
+
+def _ranked(spark: SparkSession, sources: Sources, per: list[str]) -> DataFrame:
+    """The newest row per ``per`` columns among the live versions of a table's keys."""
+    contract, clean_files, quarantine_files, live_keys = sources
+    versions = _versions(spark, contract, clean_files, quarantine_files)
+    versions = _live(spark, versions, list(contract.primary_key), live_keys)
+    return _newest(versions, per, contract.watermark)
+
+
+def _clean(ranked: DataFrame, contract: Contract) -> DataFrame:
+    """The clean rows of ``ranked`` with their flags joined to one string."""
     return (
-        _newest(versions, keys, contract.watermark)
-        .where(~F.col("_held"))
+        ranked.where(~F.col("_held"))
         .withColumn(FLAGS, F.when(F.size(FLAGS) > 0, F.array_join(F.array_sort(FLAGS), ",")))
         .select(*contract.column_names, FLAGS)
     )
