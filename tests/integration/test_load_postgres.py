@@ -81,7 +81,7 @@ def test_migrate_on_postgres(pg_url: str) -> None:
         )
     assert SCHEMAS <= schemas
     assert "legal_rep_id_number" not in columns
-    assert columns["uscc"] == "统一社会信用代码" and len(columns) == 11
+    assert columns["uscc"] == "统一社会信用代码" and len(columns) == 13
 
 
 def test_same_data_gives_the_same_checksum_in_postgres_and_duckdb(

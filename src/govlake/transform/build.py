@@ -19,7 +19,8 @@ from govlake.transform.conform import withheld_keys
 from govlake.transform.run import BuildRun, sources
 from govlake.transform.session import spark_session
 
-# Warehouse table <- source contract, conformed as it is.
+# Warehouse table <- source contract, conformed as it is but for its personal data (an ID
+# number lives only in ``restricted``).
 STAGED = {"core.stg_enterprise_register": "credit.enterprise_register"}
 WITHHELD = "dq.withheld_keys"  # every table's keys whose latest version is quarantined
 # The entity master (主体库): golden records, the match of every party reference, and the
@@ -56,7 +57,8 @@ def build(settings: Settings, day: date) -> dict:
     try:
         run = BuildRun(lake, spark, day)
         for table, source in STAGED.items():
-            run.write(table, run.latest(source), [source])
+            personal = contracts.CONTRACTS[source].pii_columns
+            run.write(table, run.latest(source).drop(*personal), [source])
         validated = [n for n in contracts.CONTRACTS if run.validated(n)]
         held = withheld_keys(spark, [sources(lake, name, day) for name in validated])
         run.write(WITHHELD, held, validated)
