@@ -11,8 +11,11 @@ At a simulator scale (city by default), in one run:
 4. validation of every table's full-year raw partition (``steps.validate``, parents first);
 5. a naive SQLAlchemy ``fetchall()`` + pandas + Parquet baseline on the largest table of one
    system, from both databases, in the same run;
-6. a one-day incremental run of the four extract DAGs under ``airflow dags test``, with the same
-   steps timed outside Airflow to tell the step work from Airflow's overhead.
+6. the warehouse build of the full year (spark-submit) and its load into DuckDB, next to the
+   DuckDB SQL reference of the same transforms and load (``govlake.bench_warehouse``);
+7. a one-day incremental run of the four extract DAGs under ``airflow dags test``, with the same
+   steps timed outside Airflow to tell the step work from Airflow's overhead;
+8. the incremental warehouse build and load of that day.
 
 Every figure also goes to ``var/bench/results.json``.
 """
@@ -33,8 +36,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from govlake import contracts
+from govlake import bench_warehouse, contracts
 from govlake.config import SQL_SYSTEMS, DagSettings, Profile, Settings
+from govlake.measure import in_child, peak_rss_mb
 
 Progress = Callable[[str], None]
 
@@ -90,8 +94,14 @@ def run_all(
                 var_dir, scratch, results["sources"], naive_table, until, progress
             )
             results["naive"]["postgresql"] = results["postgres"].pop("naive")
+        results["warehouse"] = bench_warehouse.full_build(embedded, until, progress)
+        landed = land_day(embedded, until + timedelta(days=1), progress)
         if airflow:
-            results["airflow"] = airflow_day(embedded, until + timedelta(days=1), progress)
+            results["airflow"] = airflow_day(embedded, landed, progress)
+        progress(f"the incremental warehouse build of {landed['day']}")
+        results["warehouse"]["incremental"] = bench_warehouse.incremental_day(
+            embedded, date.fromisoformat(landed["day"]), landed["seconds"]
+        )
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = targets(results)
     bench_dir.mkdir(parents=True, exist_ok=True)
@@ -185,25 +195,6 @@ def largest_table(counts: dict[str, int], system: str) -> str:
 # --------------------------------------------------------------------------- 2. extraction
 
 
-def _in_child(function: Callable, *args: Any) -> Any:
-    """Run ``function(*args)`` in a fresh process (spawned, not forked, so its peak RSS is its
-    own)."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(function, *args).result()
-
-
-def _peak_rss_mb() -> int:
-    """This process's peak resident set (VmHWM: unlike ``ru_maxrss`` it does not carry the
-    parent's size over a spawn)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-
-
 def extract_systems(
     settings: Settings, day: date, systems: tuple[str, ...] = SQL_SYSTEMS
 ) -> dict[str, dict]:
@@ -218,7 +209,7 @@ def extract_systems(
 def _best(function: Callable, *args: Any) -> dict:
     """The fastest of ``REPEATS`` runs (each in a fresh process): the machine is shared, and
     the fastest run is the one least slowed by others. Peak RSS is the largest of the runs."""
-    runs = [_in_child(function, *args) for _ in range(REPEATS)]
+    runs = [in_child(function, *args) for _ in range(REPEATS)]
     best = min(runs, key=lambda r: r["seconds"])
     return {
         **best,
@@ -239,13 +230,13 @@ def _extract_tables(settings: Settings, datasets: list[str], day: date, breakdow
     from govlake import steps
     from govlake.sources import sql
 
-    imported_rss = _peak_rss_mb()
+    imported_rss = peak_rss_mb()
     tables = {}
     for name in datasets:
         started = time.perf_counter()
         summary = steps.extract(settings, name, day, full=True)
         tables[name] = {"rows": summary["raw_rows"], "seconds": time.perf_counter() - started}
-    extract_rss = _peak_rss_mb()
+    extract_rss = peak_rss_mb()
     sql_tables = all(contracts.get(name).channel == "sql" for name in datasets)
     if breakdown and sql_tables:
         for name, figures in tables.items():
@@ -374,7 +365,7 @@ def _validate_table(settings: Settings, name: str, day: date) -> dict:
         "rows_per_second": round(summary["raw_rows"] / seconds),
         "quarantined": summary["quarantined_rows"],
         "flagged": summary["flagged_rows"],
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -388,8 +379,8 @@ def versus_naive(settings: Settings, dataset: str, day: date, out_dir: Path) -> 
     url = settings.source_url(contracts.get(dataset).system)
     ours, theirs = [], []
     for _ in range(REPEATS):
-        ours.append(_in_child(_extract_tables, settings, [dataset], day, False))
-        theirs.append(_in_child(_naive_child, url, dataset, out_dir))
+        ours.append(in_child(_extract_tables, settings, [dataset], day, False))
+        theirs.append(in_child(_naive_child, url, dataset, out_dir))
     best_ours = min(ours, key=lambda r: r["seconds"])
     best_theirs = min(theirs, key=lambda r: r["seconds"])
     return {
@@ -420,7 +411,7 @@ def _naive_child(url: str, dataset: str, out_dir: Path) -> dict:
     contract = contracts.get(dataset)
     out_dir.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url)
-    imported_rss = _peak_rss_mb()
+    imported_rss = peak_rss_mb()
     started = time.perf_counter()
     with engine.connect() as conn:
         rows = conn.execute(select_changes(contract, None)).fetchall()
@@ -439,7 +430,7 @@ def _naive_child(url: str, dataset: str, out_dir: Path) -> dict:
         "seconds": round(seconds, 2),
         "fetchall_seconds": round(fetched - started, 2),
         "rows_per_second": round(table.num_rows / seconds),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "rss_after_imports_mb": imported_rss,
     }
 
@@ -542,28 +533,42 @@ def _pg_counts(urls: dict[str, str], expected: dict[str, int]) -> dict[str, int]
 # --------------------------------------------------------------------------- 5. Airflow
 
 
-def airflow_day(settings: Settings, day: date, progress: Progress) -> dict:
-    """One day of changes; the extract DAGs' steps called directly (no Airflow); then each
-    extract DAG under ``airflow dags test`` (incremental). Airflow's overhead is its wall time
-    less the steps' own. The direct run goes first because the transaction DAG ends by archiving
-    the day's file set (that small step is counted in the overhead)."""
-    from govlake.airflow_cli import dags_test, migrate_metadata
-    from govlake.lake import Lake, Partition
+def land_day(settings: Settings, day: date, progress: Progress) -> dict:
+    """One day of changes simulated, then landed by the extract DAGs' steps called directly (no
+    Airflow): extracted and validated."""
     from govlake.simulator import run
 
     progress(f"simulating the changes of {day}")
     started = time.perf_counter()
     run.day(settings, day)
-    figures: dict[str, Any] = {
+    simulated = round(time.perf_counter() - started, 1)
+    progress(f"landing {day}: the extract DAGs' steps, called directly (no Airflow)")
+    direct = in_child(_direct_steps, settings, day)
+    return {
         "day": day.isoformat(),
-        "simulate_day_seconds": round(time.perf_counter() - started, 1),
+        "simulate_day_seconds": simulated,
+        "steps": direct,
+        "seconds": round(sum(s["all"] for s in direct.values()), 2),
+    }
+
+
+def airflow_day(settings: Settings, landed: dict, progress: Progress) -> dict:
+    """Each extract DAG of the landed day under ``airflow dags test`` (incremental). Airflow's
+    overhead is its wall time less the steps' own. The direct run went first because the
+    transaction DAG ends by archiving the day's file set (that small step is counted in the
+    overhead)."""
+    from govlake.airflow_cli import dags_test, migrate_metadata
+    from govlake.lake import Lake, Partition
+
+    day = date.fromisoformat(landed["day"])
+    figures: dict[str, Any] = {
+        "day": landed["day"],
+        "simulate_day_seconds": landed["simulate_day_seconds"],
     }
     progress("preparing Airflow's metadata database")
     started = time.perf_counter()
     migrate_metadata(settings)
     figures["db_migrate_seconds"] = round(time.perf_counter() - started, 1)
-    progress("the extract DAGs' steps, called directly (no Airflow)")
-    direct = _in_child(_direct_steps, settings, day)
     dags: dict[str, dict] = {}
     for system in sorted({c.system for c in contracts.CONTRACTS.values()}):
         dag_id = f"extract_{system}"
@@ -574,7 +579,7 @@ def airflow_day(settings: Settings, day: date, progress: Progress) -> dict:
     for dag_id, tasks in _task_durations(settings).items():
         dags[dag_id]["task_seconds"] = round(sum(tasks.values()), 2)
         dags[dag_id]["tasks"] = len(tasks)
-    for dag_id, seconds in direct.items():
+    for dag_id, seconds in landed["steps"].items():
         figure = dags[dag_id]
         figure["step_seconds"] = round(seconds["all"], 2)
         figure["validate_seconds"] = round(seconds["validate"], 2)
@@ -685,6 +690,8 @@ def targets(results: dict) -> list[dict]:
                 results["airflow"]["validate_seconds"] <= TARGET_DAY_VALIDATION_SECONDS,
             )
         )
+    if "warehouse" in results:
+        checks += bench_warehouse.targets(results["warehouse"], _check)
     for backend, versus in results.get("naive", {}).items():
         checks.append(
             _check(
@@ -850,6 +857,9 @@ def tables(results: dict) -> list:
             f"{a['overhead_share']:.0%}",
         )
         out.append(table)
+
+    if "warehouse" in results:
+        out += bench_warehouse.tables(results["warehouse"])
 
     table = Table("target", "measured", "wanted", "met", title="targets")
     for check in results["targets"]:

@@ -327,7 +327,8 @@ def bench(
     airflow: bool = typer.Option(True, help="also time a one-day run under airflow dags test"),
 ) -> None:
     """Speed figures: full-year extraction from SQLite and PostgreSQL against a naive baseline,
-    and a one-day run of the extract DAGs under Airflow (also written to var/bench/results.json)."""
+    validation, the warehouse build and load against a DuckDB SQL reference, and one incremental
+    day under Airflow and through the warehouse (also written to var/bench/results.json)."""
     from govlake import bench as benchmarks
 
     last = date.fromisoformat(until) if until else _yesterday()

@@ -11,17 +11,18 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from govlake import load, pipeline
+from govlake import load, pipeline, reference
 from govlake.config import Settings
 from govlake.lake import Lake, Partition
 from govlake.simulator import run as simulator
 from govlake.simulator.sink import SqlSink
-from govlake.transform.build import ENTITY, ENTITY_MATCH, PERSON_IDENTITY
+from govlake.transform.build import CURATED, ENTITY, ENTITY_MATCH, PERSON_IDENTITY
 from tests import entity_truth
 from tests.conftest import DAY, REGISTER, TABLE, fail_fast_settings
 
@@ -52,6 +53,16 @@ def _checksum(settings: Settings, table: str = TABLE) -> str:
 
 def _entity_checksums(settings: Settings) -> dict[str, str]:
     return {t: _checksum(settings, t) for t in (ENTITY, ENTITY_MATCH, PERSON_IDENTITY)}
+
+
+def _reference_checksums(
+    settings: Settings, database: Path
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Every curated table's checksum in the warehouse the Spark build loaded, and in the one
+    the DuckDB-SQL reference builds from the same lake."""
+    reference.build(settings, DAY2, database)
+    built = {t: load.table_checksum(f"duckdb:///{database}", t) for t in CURATED}
+    return {t: _checksum(settings, t) for t in CURATED}, built
 
 
 def _query(settings: Settings, sql: str) -> pd.DataFrame:
@@ -120,6 +131,7 @@ def runs(tmp_path_factory):
         "rebuilt_withheld": _withheld(rebuilt),
         "entities_day2": entities_day2,
         "rebuilt_entities": _entity_checksums(rebuilt),
+        "reference": _reference_checksums(rebuilt, rebuilt.var_dir / "reference.duckdb"),
         "entity_score": _entity_score(settings),
         "cases": _query(settings, "select * from core.fct_case"),
         "kpis": _query(settings, "select * from mart.approval_kpi_monthly"),
@@ -193,6 +205,11 @@ def test_every_source_key_is_loaded_or_listed_as_withheld(runs):
 
 def test_withheld_keys_converge_with_a_full_rebuild(runs):
     assert runs["rebuilt_withheld"] == runs["withheld_day2"]
+
+
+def test_the_duckdb_sql_reference_builds_the_same_warehouse(runs):
+    spark, reference_build = runs["reference"]
+    assert reference_build == spark
 
 
 def test_entity_master_matches_the_entity_truth(runs):

@@ -95,3 +95,11 @@ def test_id_numbers_stay_in_the_restricted_identity_table(master):
     identities = {r.entity_id: r.id_number for r in master["identities"]}
     assert identities[E.person_key(SECRET, PERSON_ID)] == PERSON_ID
     assert len(identities) == 2  # the register's person and the unregistered agent
+
+
+@pytest.mark.parametrize("secret", [SECRET, b"k" * 64, bytes(range(200))])  # short, block, long
+def test_the_jvm_person_key_is_the_python_hmac(spark, secret):
+    numbers = [PERSON_ID, "11010119900307123X", "护照E12345678", None, ""]
+    rows = spark.createDataFrame([(n,) for n in numbers], "id_number string")
+    found = [r.entity_id for r in E.with_person_keys(rows, secret).collect()]
+    assert found == [E.person_key(secret, n) if n else None for n in numbers]

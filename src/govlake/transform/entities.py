@@ -27,7 +27,6 @@ import hmac
 from dataclasses import dataclass
 from functools import reduce
 
-import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -137,6 +136,7 @@ REFERENCES = (
     PartyReference("transaction.awards", "winner", name="winner_name", uscc="winner_uscc"),
 )
 
+NAME_SPACES = r"[\s\u3000]+"  # Java regex: white space, and the ideographic space
 MATCH_COLUMNS = ("dataset", "source_key", "role", "entity_kind", "entity_id", "rule")
 
 
@@ -156,8 +156,9 @@ def entity_of(matches: DataFrame, dataset: str, role: str, key: str) -> DataFram
 
 
 def match_key(name: Column) -> Column:
-    """A name as other systems retype it, made comparable: brackets half-width, no spaces."""
-    return F.regexp_replace(F.translate(name, "（）", "()"), r"\s+", "")
+    """A name as other systems retype it, made comparable: brackets half-width, no spaces (the
+    ideographic space U+3000 too: Java's ``\\s`` leaves it, Chinese input methods type it)."""
+    return F.regexp_replace(F.translate(name, "（）", "()"), NAME_SPACES, "")
 
 
 def _of(column: str | None) -> Column:
@@ -288,27 +289,21 @@ def resolve(refs: DataFrame, entities: DataFrame) -> DataFrame:
     return out.withColumn("entity_id", entity).withColumn("rule", rule)
 
 
-def _person_keys(secret: bytes):
-    def keys(batches):
-        for batch in batches:
-            numbers = batch.column("id_number").to_pylist()
-            yield pa.RecordBatch.from_arrays(
-                [
-                    *batch.columns,
-                    pa.array([person_key(secret, n) if n else None for n in numbers]),
-                ],
-                names=[*batch.schema.names, "entity_id"],
-            )
-
-    return keys
+def person_key_column(secret: bytes, id_number: Column) -> Column:
+    """:func:`person_key` of ``id_number`` as a Spark column (null for no number), computed in
+    the JVM: HMAC-SHA256 spelled out with Spark's ``sha2`` (RFC 2104: the key padded to the
+    64-byte block, inner hash of key XOR ipad then the message, outer hash of key XOR opad then
+    the inner digest), so no Python worker runs per row."""
+    block = (hashlib.sha256(secret).digest() if len(secret) > 64 else secret).ljust(64, b"\0")
+    inner_pad, outer_pad = (bytearray(b ^ pad for b in block) for pad in (0x36, 0x5C))
+    inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), F.encode(id_number, "UTF-8")), 256))
+    key = F.concat(F.lit("P"), F.substring(F.sha2(F.concat(F.lit(outer_pad), inner), 256), 1, 32))
+    return F.when(id_number.isNotNull() & (id_number != ""), key)
 
 
 def with_person_keys(rows: DataFrame, secret: bytes) -> DataFrame:
     """``rows`` with ``entity_id``: the :func:`person_key` of their ``id_number`` column."""
-    from pyspark.sql.types import StringType, StructField, StructType
-
-    schema = StructType([*rows.schema.fields, StructField("entity_id", StringType())])
-    return rows.mapInArrow(_person_keys(secret), schema)
+    return rows.withColumn("entity_id", person_key_column(secret, F.col("id_number")))
 
 
 def people(persons: DataFrame, secret: bytes) -> DataFrame:

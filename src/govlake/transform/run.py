@@ -4,6 +4,7 @@ curated partitions."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,7 +23,8 @@ class BuildRun:
     calendar: DataFrame | None = None  # core.dim_date, once built
     matches: DataFrame | None = None  # core.entity_match, once built
     conformed: dict[str, DataFrame] = field(default_factory=dict)
-    built: dict[str, int] = field(default_factory=dict)
+    built: dict[str, int] = field(default_factory=dict)  # rows per table
+    seconds: dict[str, float] = field(default_factory=dict)  # the write of each (Spark is lazy)
 
     def latest(self, dataset: str) -> DataFrame:
         """A source table's latest clean versions (conformed once per build)."""
@@ -38,7 +40,9 @@ class BuildRun:
         """Writes ``rows`` as the day's curated partition of ``table`` and returns them as
         written: later tables read the one file, not the plan (a union of many shuffles) that
         made it."""
+        started = time.perf_counter()
         self.built[table], written = _write(self.lake, table, self.day, rows, sources)
+        self.seconds[table] = round(time.perf_counter() - started, 2)
         return self.spark.read.parquet(written)
 
 

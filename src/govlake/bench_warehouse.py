@@ -1,0 +1,184 @@
+"""The warehouse stage of ``make bench``: the full build (the real spark-submit job) and its load
+into the DuckDB warehouse, next to the same transforms and load written as plain DuckDB SQL
+(:mod:`govlake.reference`) over the same ``clean/`` Parquet, in the same run; then one
+incremental day (the next day's changes landed, built and loaded).
+
+Each piece runs in a fresh process; the Spark build's peak memory is its driver JVM's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from govlake import contracts
+from govlake.config import Settings
+from govlake.lake import Lake
+from govlake.measure import children_peak_rss_mb, in_child, peak_rss_mb
+
+TARGET_FULL_SECONDS = 180.0  # transform + load of the full city build
+TARGET_REFERENCE_RATIO = 3.0  # govlake's transform + load over the DuckDB SQL reference's
+TARGET_INCREMENTAL_SECONDS = 60.0  # a day's changes: extracted, validated, built and loaded
+REFERENCE_FILE = "reference/warehouse.duckdb"  # under the var directory
+
+
+def full_build(settings: Settings, day: date, progress: Callable[[str], None]) -> dict:
+    """The Spark build and load of everything up to ``day``, and the reference's."""
+    progress(f"the warehouse build of {day} (spark-submit, every curated table)")
+    transform = in_child(_transform, settings, day)
+    progress("publishing the build into the DuckDB warehouse")
+    published = in_child(_load, settings, day)
+    progress("the DuckDB SQL reference: the same transforms and load, no Spark")
+    reference = in_child(_reference, settings, day)
+    ours = transform["seconds"] + published["seconds"]
+    return {
+        "day": day.isoformat(),
+        "clean_rows": clean_rows(Lake.from_settings(settings), day),
+        "transform": transform,
+        "load": published,
+        "reference": reference,
+        "seconds": round(ours, 2),
+        "reference_ratio": round(ours / reference["seconds"], 2),
+    }
+
+
+def incremental_day(settings: Settings, day: date, landing_seconds: float) -> dict:
+    """The build and load of ``day``, whose changes have landed (extracted and validated) in
+    ``landing_seconds``."""
+    transform = in_child(_transform, settings, day)
+    published = in_child(_load, settings, day)
+    total = landing_seconds + transform["seconds"] + published["seconds"]
+    return {
+        "day": day.isoformat(),
+        "landing_seconds": round(landing_seconds, 2),
+        "transform": transform,
+        "load": published,
+        "seconds": round(total, 2),
+    }
+
+
+def clean_rows(lake: Lake, day: date) -> int:
+    """Clean rows in every partition up to ``day``: what a build reads."""
+    return sum(
+        (lake.read_manifest(partition) or {}).get("rows", 0)
+        for name in contracts.CONTRACTS
+        for partition in lake.partitions("clean", name, until=day)
+    )
+
+
+def _transform(settings: Settings, day: date) -> dict:
+    from govlake import steps
+
+    started = time.perf_counter()
+    built = steps.transform(settings, day)
+    return _figures(started, built["rows"], children_peak_rss_mb(), built["seconds"])
+
+
+def _load(settings: Settings, day: date) -> dict:
+    from govlake import steps
+
+    started = time.perf_counter()
+    steps.migrate(settings)
+    migrated = time.perf_counter()
+    loaded = steps.load_warehouse(settings, day)["loaded"]
+    figures = _figures(migrated, loaded, peak_rss_mb())
+    return figures | {"migrate_seconds": round(migrated - started, 2)}
+
+
+def _reference(settings: Settings, day: date) -> dict:
+    from govlake import reference
+
+    database = settings.var_dir / REFERENCE_FILE
+    database.parent.mkdir(parents=True, exist_ok=True)
+    database.unlink(missing_ok=True)
+    started = time.perf_counter()
+    built = reference.build(settings, day, database)
+    return _figures(started, built, peak_rss_mb())
+
+
+def _figures(
+    started: float, rows: dict[str, int], rss_mb: int, seconds: dict[str, float] | None = None
+) -> dict[str, Any]:
+    elapsed = time.perf_counter() - started
+    per_table = {t: {"rows": n, "seconds": (seconds or {}).get(t)} for t, n in rows.items()}
+    return {
+        "seconds": round(elapsed, 2),
+        "rows": sum(rows.values()),
+        "rows_per_second": round(sum(rows.values()) / elapsed) if elapsed else None,
+        "peak_rss_mb": rss_mb,
+        "tables": per_table,
+    }
+
+
+def targets(figures: dict, check: Callable[[str, Any, str, bool], dict]) -> list[dict]:
+    """The issue's goals for the warehouse stage, as :func:`govlake.bench.targets` lists them."""
+    found = [
+        check(
+            "full build (transform + load): seconds",
+            figures["seconds"],
+            f"≤ {TARGET_FULL_SECONDS:g}",
+            figures["seconds"] <= TARGET_FULL_SECONDS,
+        ),
+        check(
+            "full build vs the DuckDB SQL reference",
+            f"{figures['reference_ratio']}×",
+            f"≤ {TARGET_REFERENCE_RATIO:g}×",
+            figures["reference_ratio"] <= TARGET_REFERENCE_RATIO,
+        ),
+    ]
+    if "incremental" in figures:
+        seconds = figures["incremental"]["seconds"]
+        found.append(
+            check(
+                "incremental day (land + transform + load): seconds",
+                seconds,
+                f"≤ {TARGET_INCREMENTAL_SECONDS:g}",
+                seconds <= TARGET_INCREMENTAL_SECONDS,
+            )
+        )
+    return found
+
+
+def tables(figures: dict) -> list:
+    """Rich tables: each stage, then each curated table's rows and Spark write seconds."""
+    from rich.table import Table
+
+    stages = Table(
+        "stage",
+        "seconds",
+        "rows",
+        "rows/s",
+        "peak RSS MB",
+        title=(
+            f"warehouse build of {figures['day']} over {figures['clean_rows']:,} clean rows: "
+            f"govlake {figures['seconds']} s = {figures['reference_ratio']}× the DuckDB SQL "
+            "reference"
+        ),
+    )
+    rows = [
+        ("Spark transform (spark-submit)", figures["transform"]),
+        ("load into DuckDB", figures["load"]),
+        ("DuckDB SQL reference (transform + load)", figures["reference"]),
+    ]
+    if "incremental" in figures:
+        day = figures["incremental"]
+        stages.title += f"; incremental day {day['day']}: {day['seconds']} s"
+        rows += [("incremental: transform", day["transform"]), ("incremental: load", day["load"])]
+    for label, f in rows:
+        stages.add_row(
+            label,
+            f"{f['seconds']:.1f}",
+            f"{f['rows']:,}",
+            f"{f['rows_per_second']:,}",
+            f"{f['peak_rss_mb']:,}",
+        )
+    per_table = Table("table", "rows", "Spark write s", "reference rows", title="curated tables")
+    reference = figures["reference"]["tables"]
+    for table, f in figures["transform"]["tables"].items():
+        theirs = reference.get(table, {}).get("rows")
+        per_table.add_row(
+            table, f"{f['rows']:,}", f"{f['seconds']}", f"{theirs:,}" if theirs is not None else ""
+        )
+    return [stages, per_table]

@@ -1,0 +1,138 @@
+"""The reference build's inputs, registered on its DuckDB connection as relations.
+
+Each source table is read from the same files the Spark build reads
+(:func:`govlake.transform.run.sources`): its change log (clean and quarantined versions, the
+live key set) is shaped here into the columns the SQL ranks on, and ``conform.sql`` picks each
+key's latest version. The relation of dataset ``system.table`` is named ``system_table``. The
+calendar and the region list are computed in Python, as the Spark build computes them: they are
+inputs, not transforms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+from datetime import date
+from functools import reduce
+from importlib import resources
+
+import duckdb
+import pyarrow as pa
+from duckdb import CaseExpression, StarExpression
+from duckdb import ColumnExpression as Col
+from duckdb import ConstantExpression as Const
+from duckdb import FunctionExpression as Fn
+
+from govlake import contracts, regions
+from govlake.lake import Lake
+from govlake.quality.releases import SEPARATOR
+from govlake.quality.split import FLAGS, REASONS
+from govlake.transform import dates
+from govlake.transform.conform import Files
+from govlake.transform.run import sources
+
+PARTITION_DAY = r"/dt=(\d{4}-\d{2}-\d{2})/"  # a file's partition day, from its folder
+REGISTER = "credit.enterprise_register"  # its every clean version feeds the entity history
+# What dq.withheld_keys ranks, every table's versions in one relation (``change_log``).
+WITHHELD_INPUT = ("_key_text", "_watermark", "_dt", "_held", "_reasons")
+
+
+def sql(name: str) -> str:
+    """The constant SQL text of ``<name>.sql`` in this package."""
+    return resources.files(__package__).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def relation_name(dataset: str) -> str:
+    return dataset.replace(".", "_")
+
+
+def register_sources(con: duckdb.DuckDBPyConnection, lake: Lake, day: date) -> None:
+    """Every source table's latest versions, the register's every clean version
+    (``credit_enterprise_register_versions``) and all tables' change logs (``change_log``)."""
+    logs = []
+    for name in contracts.CONTRACTS:
+        log = change_log(con, *sources(lake, name, day))
+        con.register(relation_name(name), conformed(log))
+        if name == REGISTER:  # a version is a key and a watermark
+            versions = log.with_columns(_key=Fn("row", Col("_key"), Col("_watermark")))
+            con.register(f"{relation_name(name)}_versions", conformed(versions))
+        logs.append(log.select(Const(name).alias("dataset"), *map(Col, WITHHELD_INPUT)))
+    con.register("change_log", reduce(lambda a, b: a.union_by_name(b), logs))
+
+
+def conformed(versions: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The latest clean version per ``_key`` of a :func:`change_log` (conform.sql), computed
+    once: several tables read it."""
+    return versions.query("versions", sql("conform")).materialize()
+
+
+def change_log(
+    con: duckdb.DuckDBPyConnection,
+    contract: contracts.Contract,
+    clean_files: Files,
+    quarantine_files: Files,
+    live_keys: str | None,
+) -> duckdb.DuckDBPyRelation:
+    """Every version of every key the source still holds, clean or held: the clean columns
+    and ``_key`` (the primary key as one value), ``_key_text`` (as releases name rows, NULL
+    unless every key column is set), ``_watermark``, ``_dt`` (the partition day), ``_held`` and
+    the held version's ``_reasons``."""
+    keys = list(contract.primary_key)
+    clean = _read(con, clean_files)
+    types = dict(zip(clean.columns, clean.types, strict=True))
+    versions = clean.select(
+        *map(Col, [*contract.column_names, FLAGS, "filename"]),
+        Const(False).alias("_held"),
+        Const(None).cast(duckdb.list_type(duckdb.sqltype("VARCHAR"))).alias("_reasons"),
+    )
+    if quarantine_files:  # quarantined rows are raw-typed: their keys get the clean types
+        held = _read(con, quarantine_files).select(
+            *(Col(c).cast(types[c]).alias(c) for c in (*keys, contract.watermark)),
+            Col("filename"),
+            Const(True).alias("_held"),
+            Col(REASONS).alias("_reasons"),
+        )
+        versions = versions.union_by_name(held)
+    if live_keys:  # a key missing from the source's newest key set was hard-deleted
+        live = con.read_parquet(live_keys).select(*(Col(k).cast(types[k]).alias(k) for k in keys))
+        versions = versions.join(live, keys, how="semi")
+    return versions.select(
+        StarExpression(exclude=["filename"]),
+        Fn("row", *map(Col, keys)).alias("_key"),
+        _key_text(keys).alias("_key_text"),
+        Col(contract.watermark).alias("_watermark"),
+        Fn("regexp_extract", Col("filename"), Const(PARTITION_DAY), Const(1)).alias("_dt"),
+    )
+
+
+def _read(con: duckdb.DuckDBPyConnection, partitions: Files) -> duckdb.DuckDBPyRelation:
+    """Every partition's files in one scan, each row with the ``filename`` it came from."""
+    files = [uri for _, uris in partitions for uri in uris]
+    return con.read_parquet(files, filename=True, union_by_name=True)
+
+
+def _key_text(keys: list[str]) -> duckdb.Expression:
+    text = Fn(
+        "concat_ws", Const(SEPARATOR), *(Col(k).cast(duckdb.sqltype("VARCHAR")) for k in keys)
+    )
+    return CaseExpression(reduce(operator.and_, (Col(k).isnotnull() for k in keys)), text)
+
+
+def register_inputs(con: duckdb.DuckDBPyConnection, day: date, secret: bytes) -> None:
+    """The build day (``getvariable('build_day')``), the calendar (``calendar``), the regions
+    (``regions``) and the person-key secret's HMAC pads (``person_key()`` of macros.sql)."""
+    con.execute("SET VARIABLE build_day = ?", [day])
+    calendar = dates.date_dimension(dates.FIRST_DAY, dates.last_day(day))
+    con.register("calendar", pa.Table.from_pandas(calendar, preserve_index=False))
+    con.register("regions", pa.Table.from_pandas(regions.dimension(), preserve_index=False))
+    register_person_key(con, secret)
+
+
+def register_person_key(con: duckdb.DuckDBPyConnection, secret: bytes) -> None:
+    """The variables ``person_key()`` of macros.sql hashes with: HMAC-SHA256's inner and outer
+    pads of ``secret`` (RFC 2104: the key, hashed if longer than the 64-byte block, zero-padded
+    to it, XOR 0x36 and XOR 0x5C)."""
+    block = (hashlib.sha256(secret).digest() if len(secret) > 64 else secret).ljust(64, b"\0")
+    inner, outer = (bytes(b ^ pad for b in block) for pad in (0x36, 0x5C))
+    con.execute("SET VARIABLE inner_pad = ?", [inner])
+    con.execute("SET VARIABLE outer_pad = ?", [outer])
