@@ -1,7 +1,8 @@
 """The lake: object-store paths and atomic partition writes, on a local directory or S3.
 
 Layout: ``<zone>/<system>/<table>/dt=<YYYY-MM-DD>/`` with zones exchange (the inbox of file
-sets; ``archive/exchange/`` once processed), raw, quarantine, clean and curated. A partition is
+sets; ``archive/exchange/`` once processed), raw, quarantine, clean, curated and state (each
+table's ranked versions after a build, ``govlake.transform.state``). A partition is
 written whole and replaced whole: the data files of a write go under a fresh ``run=<id>/``
 prefix, then ``_manifest.json`` is put in one request. The manifest is the commit point on both
 backends (S3 has no rename): readers follow it, so they see the old partition or the new one,
@@ -31,7 +32,7 @@ from govlake.storage import Store, open_store
 if TYPE_CHECKING:
     import pyarrow as pa
 
-ZONES = ("exchange", "archive", "raw", "quarantine", "clean", "curated")
+ZONES = ("exchange", "archive", "raw", "quarantine", "clean", "curated", "state")
 MANIFEST = "_manifest.json"
 
 

@@ -361,18 +361,20 @@ def day_status(lake: Lake, until: date) -> dict:
 
 def transform(settings: Settings, day: date) -> dict:
     """Run the day's Spark build (clean/ to curated/) as a spark-submit job."""
+    from govlake.transform import state
     from govlake.transform.build import CURATED
     from govlake.transform.submit import submit
 
     built = submit(settings, "build_warehouse", ["--date", day.isoformat()])
-    sources = contracts.CONTRACTS.values()  # staged tables, and every table's withheld keys
+    sources = contracts.CONTRACTS.values()  # every table: conformed, ranked state kept
     lineage.report(  # every clean partition up to the day, its quarantine and raw key sets
         inputs=[
             lineage.lake_object(settings, f"{zone}/{c.system}/{c.table}")
             for c in sources
             for zone in ("clean", "quarantine", "raw")
         ],
-        outputs=[lineage.partition(settings, Partition("curated", t, day)) for t in CURATED],
+        outputs=[lineage.partition(settings, Partition("curated", t, day)) for t in CURATED]
+        + [lineage.partition(settings, state.partition(c, day)) for c in sources],
     )
     return built
 

@@ -16,7 +16,7 @@ from govlake.config import Settings
 from govlake.lake import Lake
 from govlake.transform import approval, credit, dates, enforcement, entities, transaction
 from govlake.transform.conform import withheld_keys
-from govlake.transform.run import BuildRun, sources
+from govlake.transform.run import BuildRun
 from govlake.transform.session import spark_session
 
 # Warehouse table <- source contract, conformed as it is but for its personal data (an ID
@@ -52,7 +52,8 @@ REGISTERS = ("credit.enterprise_register", "credit.persons")  # the entity maste
 
 def build(settings: Settings, day: date) -> dict:
     """Build every curated table for ``day`` in one Spark session; returns the rows and the
-    seconds of each table's write (where its lazy plan runs)."""
+    seconds of each table's write (where its lazy plan runs), and of each source table's
+    ranking (its ranked state's write)."""
     lake = Lake.from_settings(settings)
     spark = spark_session(settings, f"govlake-build-{day.isoformat()}")
     try:
@@ -61,7 +62,7 @@ def build(settings: Settings, day: date) -> dict:
             personal = contracts.CONTRACTS[source].pii_columns
             run.write(table, run.latest(source).drop(*personal), [source])
         validated = [n for n in contracts.CONTRACTS if run.validated(n)]
-        held = withheld_keys(spark, [sources(lake, name, day) for name in validated])
+        held = withheld_keys([(contracts.get(n), run.ranking(n)) for n in validated])
         run.write(WITHHELD, held, validated)
         run.matches = _entity_master(settings, run)
         calendar = dates.date_dimension(dates.FIRST_DAY, dates.last_day(day))
@@ -69,7 +70,7 @@ def build(settings: Settings, day: date) -> dict:
         run.write(DIM_REGION, spark.createDataFrame(regions.dimension(), REGION_SCHEMA), [])
         for domain in DOMAINS:
             domain.build(run)
-        return {"rows": run.built, "seconds": run.seconds}
+        return {"rows": run.built, "seconds": run.seconds, "conform": run.conform}
     finally:
         spark.stop()
 

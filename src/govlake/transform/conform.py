@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 Files = list[tuple[str, list[str]]]  # (dt, [file uris]) per partition, oldest first
-Sources = tuple[Contract, Files, Files, str | None]  # clean, quarantined, the newest key set
 
 
 def latest_versions(
@@ -38,8 +37,36 @@ def latest_versions(
     ``live_keys`` is the newest key set read from the source: keys missing from it were
     hard-deleted and are dropped.
     """
-    sources = (contract, clean_files, quarantine_files, live_keys)
-    return _clean(_ranked(spark, sources, list(contract.primary_key)), contract)
+    ranked = newest_versions(spark, contract, clean_files, quarantine_files)
+    return clean_rows(live_versions(spark, ranked, contract, live_keys), contract)
+
+
+def newest_versions(
+    spark: SparkSession,
+    contract: Contract,
+    clean_files: Files,
+    quarantine_files: Files,
+    state: list[str] | None = None,
+) -> DataFrame:
+    """The newest version of every key the change log holds, clean or held (``_held``, with its
+    ``dq_reasons``), with its partition day ``_dt``: the one ranking both the latest clean rows
+    and the withheld keys are read off. Deleted keys are still in it (:func:`live_versions`
+    drops them): the ranking is per key, so filtering after it keeps what filtering before it
+    would. ``state`` is an earlier ranking's files (the newest versions of the partitions before
+    these): the newest of a union is the newest of each part's newest, so ranking the state with
+    the later partitions gives what ranking the whole log gives."""
+    versions = _versions(spark, contract, clean_files, quarantine_files, state or [])
+    newest = _newest(versions, list(contract.primary_key), contract.watermark).drop("_rank")
+    if REASONS in newest.columns:
+        return newest
+    return newest.withColumn(REASONS, F.lit(None).cast("array<string>"))  # a fixed state schema
+
+
+def live_versions(
+    spark: SparkSession, ranked: DataFrame, contract: Contract, live_keys: str | None
+) -> DataFrame:
+    """The ranked versions of the keys the source still holds."""
+    return _live(spark, ranked, list(contract.primary_key), live_keys)
 
 
 def clean_versions(
@@ -52,20 +79,13 @@ def clean_versions(
     """Every clean version of every key the source still holds (its change history), each
     once: a version seen twice through the look-back (the same key and watermark) is ranked
     as :func:`latest_versions` ranks it, and left out if its winning copy was quarantined."""
-    sources = (contract, clean_files, quarantine_files, live_keys)
-    per_version = [*contract.primary_key, contract.watermark]
-    return _clean(_ranked(spark, sources, per_version), contract)
-
-
-def _ranked(spark: SparkSession, sources: Sources, per: list[str]) -> DataFrame:
-    """The newest row per ``per`` columns among the live versions of a table's keys."""
-    contract, clean_files, quarantine_files, live_keys = sources
-    versions = _versions(spark, contract, clean_files, quarantine_files)
+    versions = _versions(spark, contract, clean_files, quarantine_files, [])
     versions = _live(spark, versions, list(contract.primary_key), live_keys)
-    return _newest(versions, per, contract.watermark)
+    per_version = [*contract.primary_key, contract.watermark]
+    return clean_rows(_newest(versions, per_version, contract.watermark), contract)
 
 
-def _clean(ranked: DataFrame, contract: Contract) -> DataFrame:
+def clean_rows(ranked: DataFrame, contract: Contract) -> DataFrame:
     """The clean rows of ``ranked`` with their flags joined to one string."""
     return (
         ranked.where(~F.col("_held"))
@@ -74,14 +94,14 @@ def _clean(ranked: DataFrame, contract: Contract) -> DataFrame:
     )
 
 
-def withheld_keys(spark: SparkSession, tables: list[Sources]) -> DataFrame:
-    """The keys held out of the warehouse because their latest version is quarantined (the
-    ranking of :func:`latest_versions`; hard-deleted keys are gone, not withheld), every table
-    in one pass: ``dataset``, ``key`` (its values as text, ``|``-joined, as releases name rows),
-    ``dt`` of the quarantined version, its ``watermark`` and ``reasons`` (comma-joined)."""
-    narrow = [_keyed(spark, *table) for table in tables]
-    latest = _newest(reduce(DataFrame.unionByName, narrow), ["dataset", "key"], "watermark")
-    return latest.where(F.col("_held")).select(
+def withheld_keys(tables: list[tuple[Contract, DataFrame]]) -> DataFrame:
+    """The keys held out of the warehouse because their latest version is quarantined, read off
+    each table's live ranked versions (:func:`live_versions`; hard-deleted keys are gone, not
+    withheld), every table in one relation: ``dataset``, ``key`` (its values as text,
+    ``|``-joined, as releases name rows; keys with a NULL part are not named), ``dt`` of the
+    quarantined version, its ``watermark`` and ``reasons`` (comma-joined)."""
+    held = reduce(DataFrame.unionByName, [_held(contract, ranked) for contract, ranked in tables])
+    return held.select(
         "dataset",
         "key",
         F.to_date("_dt").alias("dt"),
@@ -90,48 +110,45 @@ def withheld_keys(spark: SparkSession, tables: list[Sources]) -> DataFrame:
     )
 
 
-def _keyed(
-    spark: SparkSession,
-    contract: Contract,
-    clean_files: Files,
-    quarantine_files: Files,
-    live_keys: str | None,
-) -> DataFrame:
-    """One table's versions of identified keys as (dataset, key text, watermark, ...)."""
+def _held(contract: Contract, ranked: DataFrame) -> DataFrame:
+    """One table's identified keys whose newest version is held, as (dataset, key text, ...)."""
     keys = list(contract.primary_key)
-    versions = _live(
-        spark, _versions(spark, contract, clean_files, quarantine_files), keys, live_keys
-    )
     identified = reduce(lambda a, b: a & b, (F.col(c).isNotNull() for c in keys))
-    return versions.where(identified).select(
+    return ranked.where(identified & F.col("_held")).select(
         F.lit(contract.name).alias("dataset"),
         F.concat_ws(SEPARATOR, *(F.col(c).cast("string") for c in keys)).alias("key"),
         F.col(contract.watermark).cast("timestamp_ntz").alias("watermark"),
         "_dt",
-        "_held",
-        F.col(REASONS) if REASONS in versions.columns else F.lit(None).alias(REASONS),
+        REASONS,
     )
 
 
 def _versions(
-    spark: SparkSession, contract: Contract, clean_files: Files, quarantine_files: Files
+    spark: SparkSession,
+    contract: Contract,
+    clean_files: Files,
+    quarantine_files: Files,
+    state: list[str],
 ) -> DataFrame:
-    """Every version of every key, clean or held (``_held``, with its ``dq_reasons``)."""
+    """Every version of every key, clean or held (``_held``, with its ``dq_reasons``), and
+    those of an earlier ranking's ``state`` files."""
     keys, mark = list(contract.primary_key), contract.watermark
-    versions = _read(spark, clean_files, clean_schema(contract))
-    versions = versions.withColumn("_held", F.lit(False)) if versions is not None else None
+    parts = []
+    clean = _read(spark, clean_files, clean_schema(contract))
+    if clean is not None:
+        parts.append(clean.withColumn("_held", F.lit(False)))
     quarantined = _read(spark, quarantine_files, quarantine_schema(contract))
     if quarantined is not None:  # quarantined rows are raw-typed: cast the keys to clean types
         clean_types = {f.name: from_arrow_type(f.type) for f in contract.clean_schema()}
         held = quarantined.select(
             *(F.col(c).cast(clean_types[c]).alias(c) for c in (*keys, mark)), "_dt", REASONS
-        ).withColumn("_held", F.lit(True))
-        versions = (
-            held if versions is None else versions.unionByName(held, allowMissingColumns=True)
         )
-    if versions is None:
+        parts.append(held.withColumn("_held", F.lit(True)))
+    if state:  # written by a build: every column typed, ``_dt`` and ``_held`` included
+        parts.append(spark.read.parquet(*state))
+    if not parts:
         raise LookupError(f"{contract.name}: no validated partitions")
-    return versions
+    return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), parts)
 
 
 def _live(spark: SparkSession, versions: DataFrame, keys: list[str], live: str | None) -> DataFrame:

@@ -1,6 +1,7 @@
 """One day's warehouse build as the domain modules see it: the lake, the one Spark session, each
-source table conformed once, the shared tables (calendar, entity matches), and the writer of
-curated partitions."""
+source table conformed once (ranked from its state of an earlier day and the partitions since
+when that state still holds, see :mod:`govlake.transform.state`), the shared tables (calendar,
+entity matches), and the writer of curated partitions."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from datetime import date
 from pyspark.sql import DataFrame, SparkSession
 
 from govlake import contracts
+from govlake.errors import LakeError
 from govlake.lake import Lake, Partition
-from govlake.transform.conform import latest_versions
+from govlake.transform import state
+from govlake.transform.conform import clean_rows, live_versions, newest_versions
 
 
 @dataclass
@@ -22,16 +25,38 @@ class BuildRun:
     day: date
     calendar: DataFrame | None = None  # core.dim_date, once built
     matches: DataFrame | None = None  # core.entity_match, once built
-    conformed: dict[str, DataFrame] = field(default_factory=dict)
+    ranked: dict[str, DataFrame] = field(default_factory=dict)  # live newest versions, cached
+    conformed: dict[str, DataFrame] = field(default_factory=dict)  # their clean rows
     built: dict[str, int] = field(default_factory=dict)  # rows per table
     seconds: dict[str, float] = field(default_factory=dict)  # the write of each (Spark is lazy)
+    conform: dict[str, float] = field(default_factory=dict)  # the ranking (state write) of each
 
     def latest(self, dataset: str) -> DataFrame:
-        """A source table's latest clean versions (conformed once per build)."""
+        """A source table's latest clean versions (read off its ranking)."""
         if dataset not in self.conformed:
-            rows = latest_versions(self.spark, *sources(self.lake, dataset, self.day))
-            self.conformed[dataset] = rows.cache()  # read by several tables of the build
+            self.conformed[dataset] = clean_rows(self.ranking(dataset), contracts.get(dataset))
         return self.conformed[dataset]
+
+    def ranking(self, dataset: str) -> DataFrame:
+        """A source table's newest version per live key, clean or held: ranked once per build
+        and cached, as both its latest clean rows and its withheld keys are read off it."""
+        if dataset not in self.ranked:
+            contract, log, live = change_log(self.lake, dataset, self.day)
+            newest = self._ranked_state(contract, log)
+            self.ranked[dataset] = live_versions(self.spark, newest, contract, live).cache()
+        return self.ranked[dataset]
+
+    def _ranked_state(self, contract: contracts.Contract, log: state.Log) -> DataFrame:
+        """The day's ranked state of a table, written to the lake and read back: ranked from the
+        newest usable earlier state and the partitions after its day, else from the whole log."""
+        started = time.perf_counter()
+        since, earlier = state.usable(self.lake, contract, self.day, log) or (None, [])
+        clean, held = (state.files(log[zone], after=since) for zone in state.INPUTS)
+        newest = newest_versions(self.spark, contract, clean, held, earlier)
+        metadata = state.metadata(contract, log, since)
+        _, written = _write(self.lake, state.partition(contract, self.day), newest, metadata)
+        self.conform[contract.name] = round(time.perf_counter() - started, 2)
+        return self.spark.read.parquet(written)
 
     def validated(self, dataset: str) -> bool:
         return bool(self.lake.partitions("clean", dataset, until=self.day))
@@ -41,7 +66,8 @@ class BuildRun:
         written: later tables read the one file, not the plan (a union of many shuffles) that
         made it."""
         started = time.perf_counter()
-        self.built[table], written = _write(self.lake, table, self.day, rows, sources)
+        target = Partition("curated", table, self.day)
+        self.built[table], written = _write(self.lake, target, rows, {"sources": sources})
         self.seconds[table] = round(time.perf_counter() - started, 2)
         return self.spark.read.parquet(written)
 
@@ -58,26 +84,38 @@ def _live_keys(lake: Lake, contract: contracts.Contract, day: date) -> str | Non
 def sources(lake: Lake, dataset: str, day: date) -> tuple:
     """A table's change log up to ``day`` as conform reads it: its contract, clean and
     quarantined partitions (``(dt, [file uris])``, oldest first) and the newest key set."""
+    contract, log, live = change_log(lake, dataset, day)
+    return contract, *(state.files(log[zone]) for zone in state.INPUTS), live
+
+
+def change_log(
+    lake: Lake, dataset: str, day: date
+) -> tuple[contracts.Contract, state.Log, str | None]:
+    """A table's contract, its clean and quarantined partitions up to ``day`` with the runs
+    their manifests point at, and the newest key set."""
     contract = contracts.get(dataset)
-
-    def files(zone: str) -> list[tuple[str, list[str]]]:
-        return [
-            (p.dt.isoformat(), lake.file_uris(p))
-            for p in lake.partitions(zone, contract.name, until=day)
-        ]
-
-    clean = files("clean")
-    if not clean:
+    log = {zone: _committed(lake, zone, contract.name, day) for zone in state.INPUTS}
+    if not log["clean"]:
         raise LookupError(f"no clean partitions of {contract.name} up to {day}: run its extraction")
-    return contract, clean, files("quarantine"), _live_keys(lake, contract, day)
+    return contract, log, _live_keys(lake, contract, day)
 
 
-def _write(
-    lake: Lake, table: str, day: date, rows: DataFrame, sources: list[str]
-) -> tuple[int, str]:
-    """``rows`` as the day's curated partition of ``table`` (one file, committed whole); returns
-    its row count and the written folder's uri."""
-    target = Partition("curated", table, day)
+def _committed(lake: Lake, zone: str, dataset: str, day: date) -> list[state.Committed]:
+    """The partitions of ``zone`` up to ``day``: dt, committed run and file uris (one manifest
+    read each)."""
+    found = []
+    for partition in lake.partitions(zone, dataset, until=day):
+        manifest = lake.read_manifest(partition)
+        if manifest is None:  # listed, then replaced or dropped under us
+            raise LakeError(f"partition {partition.prefix} has not been written")
+        uris = [lake.store.uri(f["key"]) for f in manifest["files"]]
+        found.append((partition.dt.isoformat(), manifest["run"], uris))
+    return found
+
+
+def _write(lake: Lake, target: Partition, rows: DataFrame, metadata: dict) -> tuple[int, str]:
+    """``rows`` as the partition ``target`` (one file, committed whole); returns its row count
+    and the written folder's uri."""
     run = lake.new_run_prefix(target)
     rows.coalesce(1).write.mode("overwrite").parquet(lake.store.uri(run))
     (written,) = [k for k in lake.store.list(run + "/") if k.endswith(".parquet")]
@@ -88,6 +126,6 @@ def _write(
         run,
         [{"key": written, "rows": count}],
         {f.name: f.dataType.simpleString() for f in rows.schema.fields},
-        {"sources": sources},
+        metadata,
     )
     return count, folder
