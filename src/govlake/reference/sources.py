@@ -10,7 +10,6 @@ inputs, not transforms.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from datetime import date
 from functools import reduce
@@ -29,6 +28,7 @@ from govlake.quality.releases import SEPARATOR
 from govlake.quality.split import FLAGS, REASONS
 from govlake.transform import dates
 from govlake.transform.conform import Files
+from govlake.transform.entities import hmac_pads
 from govlake.transform.run import sources
 
 PARTITION_DAY = r"/dt=(\d{4}-\d{2}-\d{2})/"  # a file's partition day, from its folder
@@ -129,10 +129,8 @@ def register_inputs(con: duckdb.DuckDBPyConnection, day: date, secret: bytes) ->
 
 
 def register_person_key(con: duckdb.DuckDBPyConnection, secret: bytes) -> None:
-    """The variables ``person_key()`` of macros.sql hashes with: HMAC-SHA256's inner and outer
-    pads of ``secret`` (RFC 2104: the key, hashed if longer than the 64-byte block, zero-padded
-    to it, XOR 0x36 and XOR 0x5C)."""
-    block = (hashlib.sha256(secret).digest() if len(secret) > 64 else secret).ljust(64, b"\0")
-    inner, outer = (bytes(b ^ pad for b in block) for pad in (0x36, 0x5C))
+    """The variables ``person_key()`` of macros.sql hashes with: the HMAC pads of ``secret``
+    (:func:`govlake.transform.entities.hmac_pads`)."""
+    inner, outer = hmac_pads(secret)
     con.execute("SET VARIABLE inner_pad = ?", [inner])
     con.execute("SET VARIABLE outer_pad = ?", [outer])

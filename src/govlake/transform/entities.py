@@ -289,13 +289,21 @@ def resolve(refs: DataFrame, entities: DataFrame) -> DataFrame:
     return out.withColumn("entity_id", entity).withColumn("rule", rule)
 
 
+def hmac_pads(secret: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer pads of ``secret`` (RFC 2104: the key, hashed if longer
+    than the 64-byte block, zero-padded to it, XOR 0x36 and XOR 0x5C), for the engines that
+    spell HMAC out with their own SHA-256 (Spark here, DuckDB in govlake.reference)."""
+    block = (hashlib.sha256(secret).digest() if len(secret) > 64 else secret).ljust(64, b"\0")
+    inner, outer = (bytes(b ^ pad for b in block) for pad in (0x36, 0x5C))
+    return inner, outer
+
+
 def person_key_column(secret: bytes, id_number: Column) -> Column:
     """:func:`person_key` of ``id_number`` as a Spark column (null for no number), computed in
     the JVM: HMAC-SHA256 spelled out with Spark's ``sha2`` (RFC 2104: the key padded to the
     64-byte block, inner hash of key XOR ipad then the message, outer hash of key XOR opad then
     the inner digest), so no Python worker runs per row."""
-    block = (hashlib.sha256(secret).digest() if len(secret) > 64 else secret).ljust(64, b"\0")
-    inner_pad, outer_pad = (bytearray(b ^ pad for b in block) for pad in (0x36, 0x5C))
+    inner_pad, outer_pad = (bytearray(pad) for pad in hmac_pads(secret))
     inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), F.encode(id_number, "UTF-8")), 256))
     key = F.concat(F.lit("P"), F.substring(F.sha2(F.concat(F.lit(outer_pad), inner), 256), 1, 32))
     return F.when(id_number.isNotNull() & (id_number != ""), key)
