@@ -1,7 +1,8 @@
 """The warehouse stage of ``make bench``: the full build (the real spark-submit job) and its load
 into the DuckDB warehouse, next to the same transforms and load written as plain DuckDB SQL
 (:mod:`govlake.reference`) over the same ``clean/`` Parquet, in the same run; then one
-incremental day (the next day's changes landed, built and loaded).
+incremental day (the next day's changes landed, built and loaded: the load writes only the rows
+that differ, and says how many).
 
 Each piece runs in a fresh process; the Spark build's peak memory is its driver JVM's.
 """
@@ -99,9 +100,10 @@ def _load(settings: Settings, day: date) -> dict:
     started = time.perf_counter()
     steps.migrate(settings)
     migrated = time.perf_counter()
-    loaded = steps.load_warehouse(settings, day)["loaded"]
-    figures = _figures(migrated, loaded, peak_rss_mb())
-    return figures | {"migrate_seconds": round(migrated - started, 2)}
+    published = steps.load_warehouse(settings, day)
+    figures = _figures(migrated, published["loaded"], peak_rss_mb())
+    changed = {k: sum(c[k] for c in published["changed"].values()) for k in ("written", "removed")}
+    return figures | changed | {"migrate_seconds": round(migrated - started, 2)}
 
 
 def _reference(settings: Settings, day: date) -> dict:
@@ -185,7 +187,10 @@ def tables(figures: dict) -> list:
     ]
     if "incremental" in figures:
         day = figures["incremental"]
-        stages.title += f"; incremental day {day['day']}: {day['seconds']} s"
+        stages.title += (
+            f"; incremental day {day['day']}: {day['seconds']} s, its load wrote "
+            f"{day['load']['written']:,} rows and removed {day['load']['removed']:,}"
+        )
         rows += [("incremental: transform", day["transform"]), ("incremental: load", day["load"])]
     for label, f in rows:
         stages.add_row(

@@ -2,9 +2,10 @@
 
 The warehouse model belongs to the Alembic migrations in ``warehouse/migrations``; this module runs
 them (:func:`migrate`), replaces the whole content of a build's tables in one transaction
-(:func:`replace_tables`: DuckDB scans the registered Arrow table, PostgreSQL takes ``COPY ...
-FROM STDIN``), and computes an order-independent content checksum that is the same for the same
-content in both engines (:func:`table_checksum`).
+(:func:`publish`: DuckDB scans the registered Arrow table, PostgreSQL takes ``COPY ...
+FROM STDIN``; a table with content gets only the rows that differ), and computes an
+order-independent content checksum that is the same for the same content in both engines
+(:func:`table_checksum`).
 
 Errors come out as :class:`~govlake.errors.WarehouseError` with one line to act on; URLs in them
 are shown with the password hidden, and driver messages are cut to their first line, because
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,6 +35,9 @@ VERSION_SCHEMA = "ops"  # Alembic's version table lives here (created by the mig
 VERSION_TABLE = "alembic_version"
 COPY_BATCH_ROWS = 50_000
 CONNECT_TIMEOUT_S = 10
+# DuckDB takes 80% of the machine by default; a publish stages whole tables, so it is held to
+# this and spills to disk past it (``?memory_limit=`` in the warehouse URL overrides it).
+DUCKDB_MEMORY_LIMIT = "1500MB"
 
 
 # --- connections -----------------------------------------------------------------------------
@@ -50,9 +54,11 @@ def _engine(url: str) -> sa.Engine:
         raise WarehouseError(
             f"invalid warehouse URL {redact_url(url)}: check GOVLAKE_WAREHOUSE_URL"
         ) from None
-    connect_args: dict[str, int] = {}
+    connect_args: dict[str, object] = {}
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S  # fail fast, not after TCP's minutes
+    if parsed.get_backend_name() == "duckdb" and "memory_limit" not in parsed.query:
+        connect_args["config"] = {"memory_limit": DUCKDB_MEMORY_LIMIT}
     # NullPool: every connection is closed when done, so a DuckDB file is not left locked.
     return sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args=connect_args)
 
@@ -189,14 +195,8 @@ def _split(table: str) -> tuple[str, str]:
 def _columns(conn: sa.Connection, schema: str, name: str) -> list[_Column]:
     # information_schema, not SQLAlchemy's inspector: on duckdb-engine 0.17 with SQLAlchemy 2.1
     # the PostgreSQL reflection query fails (DuckDB has no pg_catalog.pg_collation).
-    cols = sa.table(
-        "columns",
-        sa.column("table_schema"),
-        sa.column("table_name"),
-        sa.column("column_name"),
-        sa.column("data_type"),
-        sa.column("ordinal_position"),
-        schema="information_schema",
+    cols = _information_schema(
+        "columns", "table_schema", "table_name", "column_name", "data_type", "ordinal_position"
     ).c
     stmt = (
         sa.select(cols.column_name, cols.data_type)
@@ -235,40 +235,115 @@ def row_count(url: str, table: str) -> int:
 # --- bulk load -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Published:
+    """One table's publish: the rows it now holds, and the rows the load wrote and removed to
+    get there (a key whose row changed counts in both)."""
+
+    rows: int
+    written: int
+    removed: int
+
+
 def replace_table(url: str, table: str, data: pa.Table) -> int:
-    """Replace the whole content of ``table`` with ``data`` (see :func:`replace_tables`)."""
-    return replace_tables(url, {table: data})[table]
+    """Replace the whole content of ``table`` with ``data`` (see :func:`publish`)."""
+    return publish(url, {table: data})[table].rows
 
 
-def replace_tables(url: str, tables: dict[str, pa.Table]) -> dict[str, int]:
+def replace_tables(url: str, tables: Mapping[str, pa.Table]) -> dict[str, int]:
+    """:func:`publish`, returning only the rows each table now holds."""
+    return {table: done.rows for table, done in publish(url, tables).items()}
+
+
+def publish(url: str, tables: Mapping[str, pa.Table]) -> dict[str, Published]:
     """Replace the whole content of every table with its data in ONE transaction (the atomic
-    publish of a build); return the rows loaded per table. Readers see every table's old
-    content or every table's new content, never a mix or an empty table, and a failure leaves
-    all of them as they were. Only the columns a table has are loaded, matched by name; others
-    in its data are ignored."""
-    loaded = {}
+    publish of a build). Readers see every table's old content or every table's new content,
+    never a mix or an empty table, and a failure leaves all of them as they were. Only the
+    columns a table has are loaded, matched by name; others in its data are ignored.
+
+    A table with content gets only the difference: the data is staged in a temporary table,
+    and only the rows it does not hold identically are removed and written, so a day that
+    changes little writes little (index upkeep, not the scan, is what a big rewrite costs)."""
+    published = {}
     publishing = f"publishing {', '.join(tables)}"
     with _connect(url) as conn, _failing_as(url, publishing), conn.begin():
         for table, data in tables.items():
             with _failing_as(url, f"loading {table}"):
-                loaded[table] = _replace(conn, url, table, data)
-    return loaded
+                published[table] = _replace(conn, url, table, data)
+    return published
 
 
-def _replace(conn: sa.Connection, url: str, table: str, data: pa.Table) -> int:
+def _replace(conn: sa.Connection, url: str, table: str, data: pa.Table) -> Published:
     existing = {c.name for c in _table_columns(conn, url, table)}
     names = [n for n in data.column_names if n in existing]
     if not names:
         raise WarehouseError(f"loading {table}: the data has none of the table's columns")
     data = _naive_timestamps(data.select(names))
     target = _table(table, names)
-    # DELETE, not TRUNCATE: under MVCC, readers keep seeing the old rows until commit.
-    conn.execute(sa.delete(target))
+    key = _primary_key(conn, *_split(table))
+    if not key or not conn.execute(sa.select(sa.exists().select_from(target))).scalar_one():
+        # DELETE, not TRUNCATE: under MVCC, readers keep seeing the old rows until commit.
+        removed = conn.execute(sa.delete(target)).rowcount
+        _bulk_insert(conn, target, data)
+        return Published(data.num_rows, data.num_rows, max(removed, 0))
+    return _apply_difference(conn, table, target, key, data)
+
+
+def _apply_difference(
+    conn: sa.Connection, table: str, target: sa.TableClause, key: list[str], data: pa.Table
+) -> Published:
+    stage = _temporary(conn, sa.select(*target.c).where(sa.false()))
+    _bulk_insert(conn, stage, data)
+    if conn.execute(
+        sa.select(*(stage.c[k] for k in key)).group_by(*key).having(sa.func.count() > 1).limit(1)
+    ).first():
+        raise WarehouseError(f"loading {table}: the data holds a key ({', '.join(key)}) twice")
+    stale = _temporary(conn, sa.select(*target.c).except_all(sa.select(*stage.c)))
+    fresh = _temporary(conn, sa.select(*stage.c).except_all(sa.select(*target.c)))
+    same_key = sa.and_(*(stale.c[k] == target.c[k] for k in key))
+    removed = conn.execute(sa.delete(target).where(sa.exists().where(same_key))).rowcount
+    conn.execute(sa.insert(target).from_select(data.column_names, sa.select(*fresh.c)))
+    written = conn.execute(sa.select(sa.func.count()).select_from(fresh)).scalar_one()
+    for temporary in (stage, stale, fresh):
+        conn.execute(sa.schema.DropTable(temporary))
+    return Published(data.num_rows, written, removed)
+
+
+def _temporary(conn: sa.Connection, rows: sa.Select | sa.CompoundSelect) -> sa.Table:
+    """A temporary table holding ``rows`` (with their columns' types), for this transaction."""
+    created = sa.schema.CreateTableAs(rows, f"govlake_{uuid.uuid4().hex}", temporary=True)
+    conn.execute(created)
+    return created.table
+
+
+def _primary_key(conn: sa.Connection, schema: str, name: str) -> list[str]:
+    """The table's primary-key columns in key order (empty when it has none)."""
+    where = ("table_schema", "table_name", "constraint_name")
+    constraint_table = _information_schema("table_constraints", *where, "constraint_type")
+    usage = _information_schema("key_column_usage", *where, "column_name", "ordinal_position").c
+    constraints = constraint_table.c
+    stmt = (
+        sa.select(usage.column_name)
+        .join(constraint_table, sa.and_(*(usage[c] == constraints[c] for c in where)))
+        .where(
+            constraints.table_schema == schema,
+            constraints.table_name == name,
+            constraints.constraint_type == "PRIMARY KEY",
+        )
+        .order_by(usage.ordinal_position)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
+def _information_schema(view: str, *columns: str) -> sa.TableClause:
+    return sa.table(view, *(sa.column(c) for c in columns), schema="information_schema")
+
+
+def _bulk_insert(conn: sa.Connection, target: sa.TableClause, data: pa.Table) -> None:
     if conn.dialect.name == "duckdb":
         _insert_duckdb(conn, target, data)
     else:
         _copy_postgres(conn, target, data)
-    return data.num_rows
 
 
 def _naive_timestamps(data: pa.Table) -> pa.Table:
@@ -301,7 +376,7 @@ def _copy_postgres(conn: sa.Connection, target: sa.TableClause, data: pa.Table) 
     from psycopg import sql
 
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, ENCODING 'UTF8')").format(
-        sql.Identifier(target.schema, target.name),
+        sql.Identifier(*(part for part in (target.schema, target.name) if part)),
         sql.SQL(", ").join(sql.Identifier(n) for n in data.column_names),
     )
     # Arrow's CSV writer quotes every string and leaves NULL unquoted and empty, which is how

@@ -8,6 +8,8 @@ rule names and locations, never row values.
 from __future__ import annotations
 
 import logging
+from collections import ChainMap
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -389,21 +391,45 @@ def migrate(settings: Settings) -> dict:
 
 def load_warehouse(settings: Settings, day: date) -> dict:
     """Publish the day's build atomically: every warehouse table replaced by its curated
-    partition, and the data-quality record by what the lake's manifests say up to the day, all
-    in one transaction (readers see the previous build or this one, never a mix)."""
+    partition (only the rows that differ are written and removed), and the data-quality record
+    by what the lake's manifests say up to the day, all in one transaction (readers see the
+    previous build or this one, never a mix)."""
     from govlake import load
     from govlake.quality.record import quality_tables
     from govlake.transform.build import CURATED
 
     url = _warehouse_url(settings)
     lake = Lake.from_settings(settings)
-    tables = {t: lake.read_table(Partition("curated", t, day)) for t in CURATED}
-    loaded = load.replace_tables(url, tables | quality_tables(lake, day))
+    curated = _CuratedTables(lake, day, CURATED)
+    published = load.publish(url, ChainMap(curated, quality_tables(lake, day)))
     lineage.report(
         inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in CURATED],
-        outputs=[lineage.table(url, t) for t in loaded],
+        outputs=[lineage.table(url, t) for t in published],
     )
-    return {"warehouse": redact_url(url), "loaded": loaded}
+    return {
+        "warehouse": redact_url(url),
+        "loaded": {t: done.rows for t, done in published.items()},
+        "changed": {t: {"written": p.written, "removed": p.removed} for t, p in published.items()},
+    }
+
+
+class _CuratedTables(Mapping):
+    """A day's curated tables by name, each read from the lake only when the load reaches it,
+    so one table at a time is in memory rather than the whole build."""
+
+    def __init__(self, lake: Lake, day: date, tables: tuple[str, ...]) -> None:
+        self.lake, self.day, self.tables = lake, day, tables
+
+    def __getitem__(self, table: str) -> pa.Table:
+        if table not in self.tables:
+            raise KeyError(table)
+        return self.lake.read_table(Partition("curated", table, self.day))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
 
 
 def _warehouse_url(settings: Settings) -> str:

@@ -98,6 +98,17 @@ def test_same_data_gives_the_same_checksum_in_postgres_and_duckdb(
     assert load.table_checksum(pg_url, TABLE) != load.table_checksum(duck_url, TABLE)
 
 
+def test_postgres_applies_the_same_difference_as_duckdb(pg_url: str, tmp_path: Path) -> None:
+    duck_url = f"duckdb:///{tmp_path / 'govlake.duckdb'}"
+    load.migrate(duck_url)
+    load.replace_table(pg_url, TABLE, register(0))  # what earlier tests left
+    for data in (register(40), register(40, first_id=5), register(40, first_id=5)[:30]):
+        published = {url: load.publish(url, {TABLE: data})[TABLE] for url in (pg_url, duck_url)}
+        assert published[pg_url] == published[duck_url]
+        assert load.table_checksum(pg_url, TABLE) == load.table_checksum(duck_url, TABLE)
+    assert published[pg_url] == load.Published(30, 0, 10)
+
+
 def test_replace_is_atomic_on_postgres(pg_url: str, monkeypatch) -> None:
     load.replace_table(pg_url, TABLE, register(5))
     before = load.table_checksum(pg_url, TABLE)

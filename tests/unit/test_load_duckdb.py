@@ -117,14 +117,33 @@ def test_replace_table_replaces_the_whole_content(url: str) -> None:
     assert load.row_count(url, TABLE) == 0
 
 
+def test_a_table_with_content_gets_only_the_rows_that_differ(url: str) -> None:
+    assert load.publish(url, {TABLE: register(5)})[TABLE] == load.Published(5, 5, 0)
+    assert load.publish(url, {TABLE: register(5)})[TABLE] == load.Published(5, 0, 0)
+    changed = register(6)  # rows 1-5 as before but row 3's name; row 6 is new
+    names = changed.column("name").to_pylist()
+    names[2] = "青岛某某有限公司"
+    changed = changed.set_column(changed.schema.get_field_index("name"), "name", pa.array(names))
+    assert load.publish(url, {TABLE: changed})[TABLE] == load.Published(6, 2, 1)
+    assert _query(url, "select name from core.stg_enterprise_register where enterprise_id = 3") == [
+        (names[2],)
+    ]
+    # Rows 1 and 2 are gone, rows 3-6 are kept as they are.
+    assert load.publish(url, {TABLE: changed.slice(2)})[TABLE] == load.Published(4, 0, 2)
+    fresh = f"duckdb:///{Path(url.removeprefix('duckdb:///')).parent / 'fresh.duckdb'}"
+    load.migrate(fresh)
+    load.replace_table(fresh, TABLE, changed.slice(2))
+    assert load.table_checksum(url, TABLE) == load.table_checksum(fresh, TABLE)
+
+
 def test_a_failing_load_keeps_the_old_content(url: str) -> None:
     load.replace_table(url, TABLE, register(5))
     before = load.table_checksum(url, TABLE)
     no_uscc = register(3).set_column(1, "uscc", pa.array([None, "X", "Y"], pa.string()))
     with pytest.raises(WarehouseError, match="NOT NULL"):
         load.replace_table(url, TABLE, no_uscc)
-    duplicate = pa.concat_tables([register(2), register(1)])
-    with pytest.raises(WarehouseError, match=f"loading {TABLE}"):
+    duplicate = pa.concat_tables([register(2), register(1)])  # row 1 twice, as it is stored
+    with pytest.raises(WarehouseError, match=f"loading {TABLE}: .* key .* twice"):
         load.replace_table(url, TABLE, duplicate)
     assert load.row_count(url, TABLE) == 5
     assert load.table_checksum(url, TABLE) == before
