@@ -54,7 +54,7 @@ SUITE_CATCHES = {
 def fail_fast_settings(var_dir: Path, **values) -> Settings:
     """Settings for real Airflow runs in tests: no retries, a short wait for exchange files, and
     the batch gates' volume band at the tiny scale the tests simulate."""
-    fast = DagSettings(task_retries=0, files_poke_seconds=5, files_timeout_minutes=2)
+    fast = DagSettings.fail_fast()
     values.setdefault("gates", GateSettings(volume_scale=SCALES["tiny"].volume_scale))
     return Settings(var_dir=var_dir, dag=fast, _env_file=None, **values)
 

@@ -363,7 +363,7 @@ def run(
     from govlake import pipeline
 
     # A demo run fails fast instead of waiting out retry back-offs.
-    fail_fast = DagSettings(task_retries=0, files_poke_seconds=5, files_timeout_minutes=2)
+    fail_fast = DagSettings.fail_fast()
     settings = get_settings().model_copy(update={"dag": fail_fast})
     settings = settings.model_copy(update={"gates": _gates_at(settings, scale)})
     run_on = date.fromisoformat(day) if day else _yesterday()
@@ -411,6 +411,8 @@ def _print_summary(summary: dict) -> None:
             say(f"flag {rule} on {t['dataset']}: {rows} rows loaded with the flag")
     for name, count in summary["warehouse"].items():
         say(f"loaded [bold]{count}[/] rows into {name}")
+    for view, count in summary["portal"].items():
+        say(f"the portal shows [bold]{count}[/] rows in {view}")
     say(f"warehouse: {summary['warehouse_url']}")
     say(f"lake: {summary['lake']}")
     say(f"Airflow run logs: {summary['airflow_logs']}")

@@ -13,6 +13,7 @@ profile's defaults. Three profiles:
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from functools import lru_cache
@@ -45,6 +46,19 @@ class DagSettings(BaseSettings):
     task_retries: int = 2  # `govlake run` sets 0 to fail fast
     files_poke_seconds: int = 300  # how often the exchange-file sensor looks
     files_timeout_minutes: int = 360  # how long it waits for the day's file set
+    build_poke_seconds: int = 300  # how often the publish DAG looks for the day's build
+    build_timeout_minutes: int = 720  # how long it waits for it
+
+    @classmethod
+    def fail_fast(cls) -> DagSettings:
+        """For runs a person or a test waits on: no retries, short waits."""
+        return cls(
+            task_retries=0,
+            files_poke_seconds=5,
+            files_timeout_minutes=2,
+            build_poke_seconds=5,
+            build_timeout_minutes=2,
+        )
 
 
 class GateSettings(BaseSettings):
@@ -63,6 +77,28 @@ class GateSettings(BaseSettings):
     freshness_min_expected_rows: float = 10.0  # only tables expected to change this much daily
     quarantine_share: float = 0.05  # quarantined + rejected-file rows over all rows, per table
     quarantine_min_rows: int = 20  # a share over fewer bad rows than this is noise
+
+
+class PublicitySettings(BaseSettings):
+    """双公示 publicity rules of penalties (DOMAIN.md §1.3; ``GOVLAKE_PUBLICITY__*``), counted
+    from the decision date: shown until the maximum period ends, repairable after the minimum.
+    The longest period that applies to a decision (by its sector or any of its types) wins."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVLAKE_PUBLICITY__", extra="ignore")
+
+    min_months: int = 3  # 国家发展改革委令第58号 (in force 2023-05-01)
+    max_months: int = 36
+    # 执法领域 with a longer minimum: 特种设备、安全生产、消防 at least 1 year.
+    sector_min_months: dict[str, int] = Field(
+        default_factory=lambda: {"特种设备": 12, "安全生产": 12, "消防": 12}
+    )
+    # A decision imposing only these (and at most a low fine) is not published.
+    exempt_types: tuple[str, ...] = ("警告", "通报批评")
+    # 较低数额罚款: fines at most this many 元 are low (the 简易程序 limits of 《行政处罚法》第51条
+    # by default; sectors and localities set their own).
+    low_fine_person_yuan: float = 200.0
+    low_fine_organisation_yuan: float = 3000.0
+    publish_simple_procedure: bool = False  # 简易程序 decisions are commonly not published
 
 
 class Settings(BaseSettings):
@@ -106,6 +142,7 @@ class Settings(BaseSettings):
 
     dag: DagSettings = Field(default_factory=lambda: DagSettings())
     gates: GateSettings = Field(default_factory=lambda: GateSettings())
+    publicity: PublicitySettings = Field(default_factory=lambda: PublicitySettings())
 
     # Spark.
     spark_master: str = "local[2]"
@@ -207,7 +244,11 @@ class Settings(BaseSettings):
 
 
 def _env_value(value: Any) -> str:
-    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict | list | tuple):  # pydantic-settings reads complex values as JSON
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _redact(value: Any) -> Any:

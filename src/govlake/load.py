@@ -232,6 +232,15 @@ def row_count(url: str, table: str) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(_table(table, []))).scalar_one()
 
 
+def group_counts(url: str, table: str, columns: list[str]) -> list[dict]:
+    """The rows of ``table`` (or view) counted per value of ``columns``, as dicts with ``rows``."""
+    with _connect(url) as conn, _failing_as(url, f"counting {table}"):
+        _table_columns(conn, url, table)
+        target = _table(table, columns)
+        stmt = sa.select(*target.c, sa.func.count().label("rows")).group_by(*target.c)
+        return [dict(r._mapping) for r in conn.execute(stmt.order_by(*target.c))]
+
+
 # --- bulk load -------------------------------------------------------------------------------
 
 

@@ -60,6 +60,21 @@ def asset(zone: str, dataset: str) -> Asset:
     return Asset(name=f"{zone}.{dataset}", uri=f"govlake://lake/{zone}/{system}/{table}")
 
 
+def _daily_dag(dag_id: str, description: str, *tags: str, **extra: object) -> DAG:
+    """A govlake DAG: one run per local day at a time, no catch-up, the shared task defaults."""
+    return DAG(
+        dag_id=dag_id,
+        description=description,
+        schedule=daily(),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(),
+        tags=["govlake", *tags],
+        **extra,
+    )
+
+
 def extract_dags() -> dict[str, DAG]:
     """``extract_<system>`` for every system with a SQL source table under contract."""
     systems = sorted({c.system for c in contracts.CONTRACTS.values()})
@@ -69,15 +84,11 @@ def extract_dags() -> dict[str, DAG]:
 def extract_dag(system: str) -> DAG:
     """``extract_<system>``: per source table, extract to raw/, then validate into clean/; once
     every table is validated, the day's Data Docs are rebuilt."""
-    with DAG(
-        dag_id=f"extract_{system}",
-        description=f"Extract the {system} system's changed rows, validate, land in the lake",
-        schedule=daily(),
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(),
-        tags=["govlake", "extract", f"system:{system}"],
+    with _daily_dag(
+        f"extract_{system}",
+        f"Extract the {system} system's changed rows, validate, land in the lake",
+        "extract",
+        f"system:{system}",
         params={
             "full": Param(
                 False,
@@ -170,15 +181,10 @@ def _data_docs(system: str):
 
 def build_dag() -> DAG:
     """``build_warehouse``: Spark builds curated/ from clean/, then the warehouse is replaced."""
-    with DAG(
-        dag_id="build_warehouse",
-        description="Transform clean/ into the warehouse with Spark and load it atomically",
-        schedule=daily(),
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(),
-        tags=["govlake", "warehouse"],
+    with _daily_dag(
+        "build_warehouse",
+        "Transform clean/ into the warehouse with Spark and load it atomically",
+        "warehouse",
     ) as dag:
 
         @task
@@ -198,5 +204,31 @@ def build_dag() -> DAG:
             return run_step("load_warehouse", run_day())
 
         migrate() >> check_day() >> transform() >> load()
+    lineage.with_lineage(dag.tasks)
+    return dag
+
+
+def publish_dag() -> DAG:
+    """``publish``: once the warehouse holds the day's build, the portal shows that day."""
+    waits = DagSettings()
+    with _daily_dag(
+        "publish",
+        "Publish the portal views as of the day, once its build is in the warehouse",
+        "publish",
+    ) as dag:
+
+        @task.sensor(
+            poke_interval=waits.build_poke_seconds,
+            timeout=waits.build_timeout_minutes * 60,
+            mode="reschedule",
+        )
+        def wait_for_build() -> bool:
+            return bool(run_step("build_ready", run_day()))
+
+        @task(outlets=[Asset(name="warehouse.portal", uri="govlake://warehouse/portal")])
+        def publish() -> dict:
+            return run_step("publish", run_day())
+
+        wait_for_build() >> publish()
     lineage.with_lineage(dag.tasks)
     return dag

@@ -32,6 +32,8 @@ def run_day(settings: Settings, day: date, full: bool, progress: Progress) -> di
     extract_day(settings, day, full, progress)
     progress(f"build_warehouse for {day}")
     dags_test(settings, "build_warehouse", day)
+    progress(f"publish for {day}")
+    dags_test(settings, "publish", day)
     return summarise(settings, day)
 
 
@@ -44,6 +46,7 @@ def extract_day(settings: Settings, day: date, full: bool, progress: Progress) -
 
 def summarise(settings: Settings, day: date) -> dict:
     from govlake import load
+    from govlake.publish import publicity
     from govlake.quality import docs
 
     lake = Lake.from_settings(settings)
@@ -65,6 +68,7 @@ def summarise(settings: Settings, day: date) -> dict:
         "day": day.isoformat(),
         "tables": tables,
         "warehouse": {t: load.row_count(url, t) for t in CURATED},
+        "portal": {v: load.row_count(url, v) for v in publicity.PORTAL_VIEWS},
         "warehouse_url": redact_url(url),
         "lake": lake.store.describe(),
         "airflow_logs": str(settings.var_dir / "airflow" / "runs"),

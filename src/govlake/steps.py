@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
+BUILD_DAY = "ops.warehouse_build"  # the day of the build the warehouse holds (one row)
 
 
 def extract(settings: Settings, dataset: str, day: date, full: bool = False) -> dict:
@@ -391,9 +392,11 @@ def migrate(settings: Settings) -> dict:
 
 def load_warehouse(settings: Settings, day: date) -> dict:
     """Publish the day's build atomically: every warehouse table replaced by its curated
-    partition (only the rows that differ are written and removed), and the data-quality record
-    by what the lake's manifests say up to the day, all in one transaction (readers see the
-    previous build or this one, never a mix)."""
+    partition (only the rows that differ are written and removed), the data-quality record
+    by what the lake's manifests say up to the day, and the build's day, all in one transaction
+    (readers see the previous build or this one, never a mix)."""
+    import pyarrow as pa
+
     from govlake import load
     from govlake.quality.record import quality_tables
     from govlake.transform.build import CURATED
@@ -401,7 +404,8 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     url = _warehouse_url(settings)
     lake = Lake.from_settings(settings)
     curated = _CuratedTables(lake, day, CURATED)
-    published = load.publish(url, ChainMap(curated, quality_tables(lake, day)))
+    built = {BUILD_DAY: pa.table({"day": pa.array([day], pa.date32())})}
+    published = load.publish(url, ChainMap(curated, quality_tables(lake, day), built))
     lineage.report(
         inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in CURATED],
         outputs=[lineage.table(url, t) for t in published],
@@ -410,6 +414,37 @@ def load_warehouse(settings: Settings, day: date) -> dict:
         "warehouse": redact_url(url),
         "loaded": {t: done.rows for t, done in published.items()},
         "changed": {t: {"written": p.written, "removed": p.removed} for t, p in published.items()},
+    }
+
+
+def build_ready(settings: Settings, day: date) -> bool:
+    """Whether the warehouse holds the build of ``day`` (or of a later day)."""
+    from govlake import load
+
+    url = _warehouse_url(settings)
+    built = [row["day"] for row in load.read_rows(url, BUILD_DAY)]
+    return bool(built) and _as_date(built[0]) >= day
+
+
+def publish(settings: Settings, day: date) -> dict:
+    """Publish the portal as of ``day``: the day and the publicity rules replace the warehouse's
+    ``ops.publication*`` in one transaction, and so what every portal view shows; returns how
+    many penalty decisions are shown, and why the others are not."""
+    from govlake import load
+    from govlake.publish import publicity
+
+    url = _warehouse_url(settings)
+    load.publish(url, publicity.rule_tables(settings.publicity, day))
+    status = ["is_shown", "not_published_reason", "withdrawn_reason"]
+    lineage.report(
+        inputs=[lineage.table(url, t) for t in publicity.SOURCES],
+        outputs=[lineage.table(url, v) for v in publicity.PORTAL_VIEWS],
+    )
+    return {
+        "warehouse": redact_url(url),
+        "day": day.isoformat(),
+        "penalties": load.group_counts(url, publicity.STATUS, status),
+        "shown": {v: load.row_count(url, v) for v in publicity.PORTAL_VIEWS},
     }
 
 

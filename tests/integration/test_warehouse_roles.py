@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from govlake import load
+from govlake.publish import publicity
 
 PROBE_VIEW = "portal.roles_probe"
 
@@ -67,11 +68,24 @@ def _can_read(conn: psycopg.Connection, relation: str) -> bool:
     return True
 
 
+# One relation of every other schema, and what the portal views read (they run as their owner).
+NOT_FOR_THE_PORTAL = (
+    "core.fct_case",
+    "core.fct_penalty_decision",
+    "mart.approval_kpi_monthly",
+    "mart.penalty_publicity",
+    "restricted.person_identity",
+    "dq.table_runs",
+    "ops.publication",
+)
+
+
 def test_the_portal_reads_portal_views_only(login):
     with login("govlake_portal") as portal:
-        assert _can_read(portal, PROBE_VIEW)
-        for other in ("core.fct_case", "mart.approval_kpi_monthly", "restricted.person_identity"):
-            assert not _can_read(portal, other)
+        for view in (PROBE_VIEW, *publicity.PORTAL_VIEWS):
+            assert _can_read(portal, view), view
+        for other in NOT_FOR_THE_PORTAL:
+            assert not _can_read(portal, other), other
 
 
 def test_bi_reads_the_marts_not_the_core(login):

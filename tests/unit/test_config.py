@@ -1,7 +1,7 @@
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from govlake.config import DagSettings, Profile, Settings, redact_url
+from govlake.config import DagSettings, Profile, PublicitySettings, Settings, redact_url
 
 
 def test_embedded_defaults_are_local(tmp_path):
@@ -69,6 +69,7 @@ def test_a_child_process_rebuilds_the_same_settings_from_the_environment(monkeyp
         s3_secure=True,
         source_urls={"credit": SecretStr("postgresql://u:src-secret-value@h/db")},
         dag=DagSettings(task_retries=0),
+        publicity=PublicitySettings(sector_min_months={"消防": 24}, exempt_types=("警告",)),
     )
     for key, value in settings.as_env().items():
         monkeypatch.setenv(key, value)

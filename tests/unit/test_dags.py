@@ -38,7 +38,8 @@ def test_no_import_errors(parsed):
 
 def test_one_extract_dag_per_system_with_a_task_pair_per_table(parsed):
     tables = CONTRACTS.values()
-    assert set(parsed["dags"]) == {f"extract_{c.system}" for c in tables} | {"build_warehouse"}
+    others = {"build_warehouse", "publish"}
+    assert set(parsed["dags"]) == {f"extract_{c.system}" for c in tables} | others
     for system in {c.system for c in tables}:
         mine = [c for c in tables if c.system == system]
         files = any(c.channel == "exchange" for c in mine)
@@ -69,3 +70,7 @@ def test_parsing_is_cheap(parsed):
 def test_the_build_checks_the_day_before_transforming(parsed):
     tasks = parsed["dags"]["build_warehouse"]["tasks"]
     assert {"migrate", "check_day", "transform", "load"} <= set(tasks)
+
+
+def test_the_publish_dag_waits_for_the_build(parsed):
+    assert parsed["dags"]["publish"]["tasks"] == ["publish", "wait_for_build"]

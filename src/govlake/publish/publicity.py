@@ -1,0 +1,64 @@
+"""The 双公示 publicity rules as the warehouse applies them (migration 0013).
+
+A publish run writes its logical date and the rules of :class:`~govlake.config.PublicitySettings`
+into ``ops.publication*``; ``mart.penalty_publicity`` and the ``portal.v1_*`` views read them from
+there. Writing them with the day, rather than compiling them into the views, keeps the rules
+configuration and lets a backfill or rebuild show exactly what the rules allowed on its day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+
+from govlake.config import PublicitySettings
+
+PUBLICATION, PERIODS, EXEMPT_TYPES = (
+    "ops.publication",
+    "ops.publication_periods",
+    "ops.publication_exempt_types",
+)
+STATUS = "mart.penalty_publicity"  # each penalty decision's publicity as of the publication day
+PORTAL_VIEWS = ("portal.v1_penalty_publicity", "portal.v1_licence_publicity")
+SOURCES = (  # the warehouse tables the views read
+    "core.fct_penalty_decision",
+    "core.fct_penalty_decision_type",
+    "core.fct_credit_event",
+    "core.fct_licence_decision",
+)
+
+
+def rule_tables(rules: PublicitySettings, day: date) -> dict[str, pa.Table]:
+    """The ``ops.publication*`` tables for a publish run of ``day``."""
+    periods = [("all", "", rules.min_months, rules.max_months)] + [
+        ("sector", sector, months, max(months, rules.max_months))
+        for sector, months in sorted(rules.sector_min_months.items())
+    ]
+    return {
+        PUBLICATION: pa.Table.from_pylist(
+            [
+                {
+                    "as_of": day,
+                    "low_fine_person_yuan": rules.low_fine_person_yuan,
+                    "low_fine_organisation_yuan": rules.low_fine_organisation_yuan,
+                    "publish_simple_procedure": rules.publish_simple_procedure,
+                }
+            ]
+        ),
+        PERIODS: pa.Table.from_pylist(
+            [
+                dict(zip(("applies_to", "scope", "min_months", "max_months"), row, strict=True))
+                for row in periods
+            ],
+            pa.schema(
+                [
+                    ("applies_to", pa.string()),
+                    ("scope", pa.string()),
+                    ("min_months", pa.int32()),
+                    ("max_months", pa.int32()),
+                ]
+            ),
+        ),
+        EXEMPT_TYPES: pa.table({"penalty_type": pa.array(rules.exempt_types, pa.string())}),
+    }
