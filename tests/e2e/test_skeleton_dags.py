@@ -17,9 +17,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from govlake import load, pipeline, reference
+from govlake import contracts, load, pipeline, reference
 from govlake.config import Settings
 from govlake.lake import Lake, Partition
+from govlake.publish import privacy, publicity
 from govlake.simulator import run as simulator
 from govlake.simulator.sink import SqlSink
 from govlake.transform.build import CURATED, ENTITY, ENTITY_MATCH, PERSON_IDENTITY
@@ -65,6 +66,10 @@ def _reference_checksums(
     return {t: _checksum(settings, t) for t in CURATED}, built
 
 
+def _publicity_checksums(settings: Settings) -> dict[str, str]:
+    return {v: _checksum(settings, v) for v in (publicity.STATUS, *publicity.PORTAL_VIEWS)}
+
+
 def _query(settings: Settings, sql: str) -> pd.DataFrame:
     path = settings.warehouse_url.get_secret_value().removeprefix("duckdb:///")
     with duckdb.connect(path, read_only=True) as con:
@@ -101,6 +106,8 @@ def runs(tmp_path_factory):
     day2 = pipeline.run_day(settings, DAY2, full=False, progress=lambda _: None)
     after_day2, checksum_day2 = _warehouse(settings), _checksum(settings)
     withheld_day2, entities_day2 = _withheld(settings), _entity_checksums(settings)
+    portal_day2 = {v: _query(settings, f"select * from {v}") for v in publicity.PORTAL_VIEWS}  # noqa: S608
+    persons = contracts.get("credit.persons")
     pipeline.run_day(settings, DAY2, full=False, progress=lambda _: None)  # a re-run
     rerun_checksum = _checksum(settings)
 
@@ -130,6 +137,10 @@ def runs(tmp_path_factory):
         "withheld_day2": withheld_day2,
         "rebuilt_withheld": _withheld(rebuilt),
         "entities_day2": entities_day2,
+        "portal_day2": portal_day2,
+        "persons": source.read(persons, source.keys(persons)),
+        "publicity_day2": _publicity_checksums(settings),
+        "rebuilt_publicity": _publicity_checksums(rebuilt),
         "rebuilt_entities": _entity_checksums(rebuilt),
         "reference": _reference_checksums(rebuilt, rebuilt.var_dir / "reference.duckdb"),
         "entity_score": _entity_score(settings),
@@ -250,3 +261,22 @@ def test_the_kpi_mart_adds_up_to_the_case_fact(runs):
     assert kpis["on_time_promised_cases"].sum() == (cases["on_time_promised"] == True).sum()  # noqa: E712
     row = kpis.dropna(subset=["online_rate"]).iloc[0]
     assert row["online_rate"] == pytest.approx(row["online_cases"] / row["accepted_cases"])
+
+
+def test_the_portal_shows_no_personal_data(runs):
+    """No identity number, phone number or unmasked natural person's name in any portal view;
+    the persons' numbers and names are the credit system's (the simulator's truth)."""
+    persons = runs["persons"]
+    known_ids, names = frozenset(persons["id_number"].dropna()), frozenset(persons["name"].dropna())
+    findings, people = [], 0
+    for view, rows in runs["portal_day2"].items():
+        columns = publicity.PARTY_COLUMNS[view]
+        records = rows.to_dict("records")
+        findings += privacy.scan_rows(view, records, columns, known_ids, names)
+        people += sum(r[kind] == privacy.PERSON for r in records for kind in columns.values())
+    assert findings == []
+    assert people > 0  # natural persons were shown, masked
+
+
+def test_the_portal_converges_with_a_full_rebuild(runs):
+    assert runs["publicity_day2"] == runs["rebuilt_publicity"]

@@ -20,7 +20,12 @@ PUBLICATION, PERIODS, EXEMPT_TYPES = (
     "ops.publication_exempt_types",
 )
 STATUS = "mart.penalty_publicity"  # each penalty decision's publicity as of the publication day
-PORTAL_VIEWS = ("portal.v1_penalty_publicity", "portal.v1_licence_publicity")
+# Each portal view -> its party name columns -> the column giving the party's type.
+PARTY_COLUMNS = {
+    "portal.v1_penalty_publicity": {"party_name": "party_type"},
+    "portal.v1_licence_publicity": {"holder_name": "holder_type"},
+}
+PORTAL_VIEWS = tuple(PARTY_COLUMNS)
 SOURCES = (  # the warehouse tables the views read
     "core.fct_penalty_decision",
     "core.fct_penalty_decision_type",
