@@ -31,6 +31,15 @@ DECISIONS = {
 # 已撤销 and has a record too.
 REVOCATIONS = [(1, 3, date(2026, 10, 5)), (2, 3, date(2026, 10, 20)), (3, 2, date(2026, 10, 1))]
 REVOKED_ON = {1: None, 2: date(2026, 10, 1), 3: date(2026, 10, 20), 4: None, 5: None}
+# 信用修复 (record table, record, decision, decided on): decision 1's first approval counts; a
+# rejected repair and another table's record with the same number do not.
+REPAIRS = [
+    ("penalty_decisions", 1, "已通过", date(2026, 10, 12)),
+    ("penalty_decisions", 1, "已通过", date(2026, 10, 9)),
+    ("penalty_decisions", 2, "未通过", date(2026, 10, 9)),
+    ("abnormal_operations", 3, "已通过", date(2026, 10, 9)),
+    ("penalty_decisions", 4, "待审核", None),
+]
 SECTORS = {10: "市场监管", 20: "安全生产"}
 PERSON = "P" + "0" * 32
 MATCHES = [
@@ -106,16 +115,26 @@ def sources(spark):
             for r, d, on in REVOCATIONS
         ],
     )
+    repairs = _latest(
+        spark,
+        e.REPAIRS,
+        [
+            {"repair_id": i, "uscc": A[0], "record_table": table, "record_id": record,
+             "applied_on": date(2026, 10, 1), "decision": decision, "decided_on": on,
+             "updated_at": datetime(2026, 10, 31)}
+            for i, (table, record, decision, on) in enumerate(REPAIRS, start=1)
+        ],
+    )  # fmt: skip
     matches = spark.createDataFrame(
         MATCHES, "dataset string, source_key string, role string, entity_id string"
     )
-    return powers, standards, decisions, revocations, matches
+    return powers, standards, decisions, revocations, repairs, matches
 
 
 @pytest.fixture(scope="module")
 def facts(sources):
-    powers, _, decisions, revocations, matches = sources
-    rows = e.fct_penalty_decision(decisions, powers, revocations, matches)
+    powers, _, decisions, revocations, repairs, matches = sources
+    rows = e.fct_penalty_decision(decisions, powers, revocations, repairs, matches)
     return {r["decision_id"]: r for r in rows.toArrow().to_pylist()}, rows
 
 
@@ -124,6 +143,13 @@ def test_revocation_is_applied_from_status_and_records(facts):
     assert {k: r["revoked_on"] for k, r in by_id.items()} == REVOKED_ON
     assert {k for k, r in by_id.items() if r["is_revoked"]} == {2, 3}
     assert {k: r["status"] for k, r in by_id.items()}[3] == "已执行"  # kept as the source wrote it
+
+
+def test_a_penalty_is_repaired_by_its_first_approved_repair(facts):
+    by_id, _ = facts
+    assert {k: r["repaired_on"] for k, r in by_id.items() if r["repaired_on"]} == {
+        1: date(2026, 10, 9)
+    }
 
 
 def test_penalty_types_become_child_rows(sources):
@@ -175,7 +201,7 @@ def test_the_party_is_its_entity_never_its_id_number(facts):
 
 
 def test_the_marts_give_the_hand_computed_figures(sources, facts, tmp_path):
-    powers, standards, decisions, _, _ = sources
+    powers, standards, decisions, *_ = sources
     built = {
         e.DIM_PENALTY_POWER: e.dim_penalty_power(powers),
         e.DIM_DISCRETION_STANDARD: e.dim_discretion_standard(standards),

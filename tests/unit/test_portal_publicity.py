@@ -34,7 +34,7 @@ DECISIONS = {
     10: (date(2026, 5, 20), FIRM, "青岛辛有限公司", "罚款", 50_000, "普通", "消防", None),
     11: (date(2026, 5, 20), PERSON, "张三丰", "罚款", 10_000, "普通", "治安管理", None),
 }  # fmt: skip
-REPAIRED = {7: date(2026, 5, 25)}  # decision -> approval of its 信用修复
+REPAIRED = {7: date(2026, 5, 25), 1: date(2026, 6, 2)}  # decision -> 信用修复 approved
 # decision -> (shown, not published because, withdrawn because) on DAY, by hand
 EXPECTED = {
     1: (True, None, None),
@@ -70,20 +70,14 @@ def url(tmp_path) -> str:
                 "sector": sector,
                 "revoked_on": revoked,
                 "is_revoked": revoked is not None,
+                "repaired_on": REPAIRED.get(key),
             }
         )
         types += [{"decision_id": key, "penalty_type": kind} for kind in kinds.split(";")]
-    repairs = [
-        {"event_key": f"enforcement.penalty_decisions:{key}", "record_id": key,
-         "dataset": "enforcement.penalty_decisions", "event_type": "行政处罚",
-         "repaired_on": on, "is_active": False}
-        for key, on in REPAIRED.items()
-    ]  # fmt: skip
     with duckdb.connect(url.removeprefix("duckdb:///")) as con:
         tables = {
             "core.fct_penalty_decision": _filled(con, "core.fct_penalty_decision", decisions),
             "core.fct_penalty_decision_type": pa.Table.from_pylist(types),
-            "core.fct_credit_event": _filled(con, "core.fct_credit_event", repairs),
         }
     load.replace_tables(url, tables)
     return url
@@ -174,3 +168,10 @@ def test_a_second_publish_of_the_day_changes_nothing(url):
         published, (0, 0)
     )
     assert _query(url, "select * from mart.penalty_publicity order by decision_id") == before
+
+
+def test_a_repair_takes_a_penalty_down_on_its_approval_day(url):
+    _publish(url, date(2026, 6, 2))
+    assert _status(url)[1] == (False, None, "repaired")
+    row = _query(url, "select withdrawn_on from mart.penalty_publicity where decision_id = 1")
+    assert row == [(date(2026, 6, 2),)]

@@ -29,7 +29,6 @@ PORTAL_VIEWS = tuple(PARTY_COLUMNS)
 SOURCES = (  # the warehouse tables the views read
     "core.fct_penalty_decision",
     "core.fct_penalty_decision_type",
-    "core.fct_credit_event",
     "core.fct_licence_decision",
 )
 

@@ -212,10 +212,14 @@ _SHAPES: dict[str, Callable[[DataFrame], DataFrame]] = {
 
 def _repaired(repairs: DataFrame) -> DataFrame:
     """Repaired record's event key -> ``repaired_on``, the first approval of a repair of it."""
+    return approved_repairs(repairs, _key(F.col("record_table"), "record_id").alias("event_key"))
+
+
+def approved_repairs(repairs: DataFrame, *record: Column | str) -> DataFrame:
+    """``record`` (the columns naming a repaired record) -> ``repaired_on``: the first approval
+    of a 信用修复 of it (DOMAIN.md §1.3)."""
     approved = repairs.where((F.col("decision") == APPROVED) & F.col("decided_on").isNotNull())
-    return approved.groupBy(_key(F.col("record_table"), "record_id").alias("event_key")).agg(
-        F.min("decided_on").alias("repaired_on")
-    )
+    return approved.groupBy(*record).agg(F.min("decided_on").alias("repaired_on"))
 
 
 def dim_entity_history(versions: DataFrame, register: DataFrame) -> DataFrame:

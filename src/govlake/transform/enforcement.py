@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from govlake.transform.credit import approved_repairs
 from govlake.transform.entities import entity_of
 from govlake.transform.flags import flag_columns
 
@@ -48,6 +49,8 @@ POWERS, STANDARDS, DECISIONS, REVOCATIONS = (
     "enforcement.penalty_decisions",
     "enforcement.revocations",
 )
+REPAIRS = "credit.credit_repairs"  # 信用修复: the credit system's repairs, penalties' among them
+REPAIRED_TABLE = "penalty_decisions"  # 修复对象类别 of a penalty decision
 PUBLISHED = (  # the 双公示 fields of a decision, as the source wrote them
     "decision_number",
     "party_type",
@@ -79,8 +82,9 @@ def build(run: BuildRun) -> None:
     powers, standards, decisions = (run.latest(n) for n in (POWERS, STANDARDS, DECISIONS))
     run.write(DIM_PENALTY_POWER, dim_penalty_power(powers), [POWERS])
     run.write(DIM_DISCRETION_STANDARD, dim_discretion_standard(standards), [STANDARDS])
-    facts = fct_penalty_decision(decisions, powers, run.latest(REVOCATIONS), run.matches)
-    run.write(FCT_PENALTY_DECISION, facts, [DECISIONS, POWERS, REVOCATIONS])
+    repairs = run.latest(REPAIRS)
+    facts = fct_penalty_decision(decisions, powers, run.latest(REVOCATIONS), repairs, run.matches)
+    run.write(FCT_PENALTY_DECISION, facts, [DECISIONS, POWERS, REVOCATIONS, REPAIRS])
     run.write(FCT_PENALTY_DECISION_TYPE, fct_penalty_decision_type(decisions), [DECISIONS])
 
 
@@ -110,17 +114,26 @@ def dim_discretion_standard(standards: DataFrame) -> DataFrame:
 
 
 def fct_penalty_decision(
-    decisions: DataFrame, powers: DataFrame, revocations: DataFrame, matches: DataFrame
+    decisions: DataFrame,
+    powers: DataFrame,
+    revocations: DataFrame,
+    repairs: DataFrame,
+    matches: DataFrame,
 ) -> DataFrame:
     """One row per 行政处罚决定: its 双公示 fields, its party's entity (from the match table, so
-    no ID number), its power's sector, the revocation applied, its month and one boolean per
-    flag rule."""
+    no ID number), its power's sector, the revocation applied, its first approved 信用修复, its
+    month and one boolean per flag rule."""
     sectors = powers.select("power_id", "sector")
     revoked = revocations.groupBy("decision_id").agg(F.max("revoked_on").alias("revoked_on"))
+    repaired = approved_repairs(
+        repairs.where(F.col("record_table") == REPAIRED_TABLE),
+        F.col("record_id").alias("decision_id"),
+    )
     rows = (
         decisions.join(entity_of(matches, DECISIONS, "party", "decision_id"), "decision_id", "left")
         .join(F.broadcast(sectors), "power_id", "left")
         .join(revoked, "decision_id", "left")
+        .join(repaired, "decision_id", "left")
     )
     is_revoked = (F.col("status") == REVOKED) | F.col("revoked_on").isNotNull()
     return rows.select(
@@ -133,6 +146,7 @@ def fct_penalty_decision(
         F.trunc("decision_date", "month").alias("decision_month"),
         *flag_columns(FLAG_RULES),
         "dq_flags",
+        "repaired_on",
     )
 
 

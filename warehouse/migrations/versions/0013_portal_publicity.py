@@ -1,4 +1,5 @@
-"""双公示 publicity: the day of the build the warehouse holds (``ops.warehouse_build``, which the
+"""双公示 publicity: each penalty's first approved 信用修复 (``repaired_on``), the day of the build
+the warehouse holds (``ops.warehouse_build``, which the
 publish DAG waits for), the rules a publish run applies (``ops``), each penalty's publicity status
 (``mart.penalty_publicity``), and the portal's first versioned views of licences and penalties.
 
@@ -51,14 +52,9 @@ kinds AS (
     LEFT JOIN ops.publication_exempt_types e ON e.penalty_type = t.penalty_type
     GROUP BY t.decision_id
 ),
-repaired AS (
-    SELECT record_id AS decision_id, MIN(repaired_on) AS repaired_on
-    FROM core.fct_credit_event
-    WHERE dataset = 'enforcement.penalty_decisions' AND repaired_on IS NOT NULL
-    GROUP BY record_id
-),
 status AS (
-    SELECT d.decision_id, d.decision_date, p.as_of, d.revoked_on, d.is_revoked, r.repaired_on,
+    SELECT d.decision_id, d.decision_date, p.as_of, d.revoked_on, d.is_revoked,
+           CASE WHEN d.repaired_on <= p.as_of THEN d.repaired_on END AS repaired_on,
            CAST(d.decision_date + pr.min_months * INTERVAL '1 month' AS DATE)
                AS earliest_repair_on,
            CAST(d.decision_date + pr.max_months * INTERVAL '1 month' AS DATE)
@@ -77,7 +73,6 @@ status AS (
     CROSS JOIN publication p
     JOIN periods pr ON pr.decision_id = d.decision_id
     LEFT JOIN kinds k ON k.decision_id = d.decision_id
-    LEFT JOIN repaired r ON r.decision_id = d.decision_id AND r.repaired_on <= p.as_of
 )
 SELECT decision_id, as_of, decision_date, earliest_repair_on, publicity_end_date,
        not_published_reason,
@@ -137,6 +132,11 @@ def _months(name: str, comment: str) -> sa.Column:
 
 
 def upgrade() -> None:
+    op.add_column(
+        "fct_penalty_decision",
+        sa.Column("repaired_on", sa.Date, comment="信用修复通过日期(最早一次)"),
+        schema="core",
+    )
     op.create_table(
         "warehouse_build",
         sa.Column("day", sa.Date, primary_key=True, comment="仓库当前构建的日期"),
