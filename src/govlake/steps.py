@@ -429,7 +429,8 @@ def build_ready(settings: Settings, day: date) -> bool:
 def publish(settings: Settings, day: date) -> dict:
     """Publish the portal as of ``day``: the day and the publicity rules replace the warehouse's
     ``ops.publication*`` in one transaction, and so what every portal view shows; returns how
-    many penalty decisions are shown, and why the others are not."""
+    many penalty decisions are shown and why the others are not, and how many decisions were
+    published within 7 working days."""
     from govlake import load
     from govlake.publish import publicity
 
@@ -444,6 +445,7 @@ def publish(settings: Settings, day: date) -> dict:
         "warehouse": redact_url(url),
         "day": day.isoformat(),
         "penalties": load.group_counts(url, publicity.STATUS, status),
+        "compliance": load.group_counts(url, publicity.COMPLIANCE, ["kind", "status"]),
         "shown": {v: load.row_count(url, v) for v in publicity.PORTAL_VIEWS},
     }
 

@@ -67,7 +67,7 @@ def _reference_checksums(
 
 
 def _publicity_checksums(settings: Settings) -> dict[str, str]:
-    return {v: _checksum(settings, v) for v in (publicity.STATUS, *publicity.PORTAL_VIEWS)}
+    return {v: _checksum(settings, v) for v in (publicity.STATUS, *publicity.PUBLICITY_VIEWS)}
 
 
 def _query(settings: Settings, sql: str) -> pd.DataFrame:
@@ -140,6 +140,7 @@ def runs(tmp_path_factory):
         "portal_day2": portal_day2,
         "persons": source.read(persons, source.keys(persons)),
         "publicity_day2": _publicity_checksums(settings),
+        "compliance_day2": _query(settings, f"select * from {publicity.COMPLIANCE}"),  # noqa: S608
         "rebuilt_publicity": _publicity_checksums(rebuilt),
         "rebuilt_entities": _entity_checksums(rebuilt),
         "reference": _reference_checksums(rebuilt, rebuilt.var_dir / "reference.duckdb"),
@@ -280,3 +281,16 @@ def test_the_portal_shows_no_personal_data(runs):
 
 def test_the_portal_converges_with_a_full_rebuild(runs):
     assert runs["publicity_day2"] == runs["rebuilt_publicity"]
+
+
+def test_publication_lags_count_from_the_day_the_lake_first_held_a_decision(runs):
+    """Day 1 is the first build: decisions made since are judged, each published on day 1 or
+    on day 2 (the day of its first clean version), counted to that day in working days."""
+    judged = runs["compliance_day2"]
+    assert len(judged) > 0
+    published = pd.to_datetime(judged["published_on"]).dropna().dt.date
+    assert set(published) <= {DAY, DAY2}
+    assert (pd.to_datetime(judged["decision_date"]).dt.date >= DAY).all()
+    assert (judged["lag_working_days"] >= 0).all()
+    on_time = judged["published_on"].notna() & (judged["lag_working_days"] <= 7)
+    assert ((judged["status"] == "on_time") == on_time).all()

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from govlake import contracts, load, steps
 from govlake.lake import Lake, Partition
 from govlake.pipeline import seed_sources
+from govlake.publish import publicity
 from govlake.quality.record import quality_tables
 from govlake.quality.rules import validation_order
 from govlake.transform.build import CURATED
@@ -48,7 +49,9 @@ def built(tmp_path_factory, services_stack):
 
 def _publish(settings) -> dict[str, int]:
     steps.migrate(settings)
-    return steps.load_warehouse(settings, DAY)["loaded"]
+    loaded = steps.load_warehouse(settings, DAY)["loaded"]
+    steps.publish(settings, DAY)  # the portal's views as of the day
+    return loaded
 
 
 def _checksums(url: str, tables) -> dict[str, str]:
@@ -74,3 +77,9 @@ def test_loading_the_same_build_again_changes_nothing(built):
     before = _checksums(built["pg_url"], built["tables"])
     load.replace_tables(built["pg_url"], built["tables"])
     assert _checksums(built["pg_url"], built["tables"]) == before
+
+
+def test_the_portal_views_are_the_same_in_postgres_and_duckdb(built):
+    views = (publicity.STATUS, publicity.COMPLIANCE, *publicity.PORTAL_VIEWS)
+    assert load.row_count(built["pg_url"], publicity.STATUS) > 0
+    assert _checksums(built["pg_url"], views) == _checksums(built["duck_url"], views)

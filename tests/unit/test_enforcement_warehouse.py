@@ -134,7 +134,10 @@ def sources(spark):
 @pytest.fixture(scope="module")
 def facts(sources):
     powers, _, decisions, revocations, repairs, matches = sources
-    rows = e.fct_penalty_decision(decisions, powers, revocations, repairs, matches)
+    first = decisions.sparkSession.createDataFrame(
+        [(k, date(2026, 10, k)) for k in (1, 2)], "decision_id bigint, first_published_on date"
+    )
+    rows = e.fct_penalty_decision(decisions, powers, revocations, repairs, first, matches)
     return {r["decision_id"]: r for r in rows.toArrow().to_pylist()}, rows
 
 

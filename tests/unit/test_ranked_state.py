@@ -152,3 +152,16 @@ def test_a_rerun_of_a_day_does_not_rank_on_its_own_state(lake, spark):
     assert _build(lake, spark, D2)[2] == D1.isoformat()
     assert _build(lake, spark, D2)[2] == D1.isoformat()  # not D2's state
     assert _build(lake, spark, D1)[2] is None
+
+
+def test_the_first_clean_day_of_each_key_carries_through_the_states(lake, spark):
+    """The day a key's first clean version landed: the first build that held it (publication
+    compliance counts to it), the same from a chain of states as from the whole log."""
+    _build(lake, spark, D1)
+    _build(lake, spark, D2)
+    _land(lake, D3)
+    run = BuildRun(lake, spark, D3)
+    first = {r[0]: r[1] for r in run.first_published(DEPARTMENTS.name).collect()}
+    assert lake.read_manifest(state.partition(DEPARTMENTS, D3))["since"] == D2.isoformat()
+    # 4 was never clean; 5 was hard-deleted; 7 was held on D2 and clean on D3
+    assert first == {1: D1, 2: D1, 3: D2, 6: D3, 7: D3}

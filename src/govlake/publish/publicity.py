@@ -24,8 +24,13 @@ STATUS = "mart.penalty_publicity"  # each penalty decision's publicity as of the
 PARTY_COLUMNS = {
     "portal.v1_penalty_publicity": {"party_name": "party_type"},
     "portal.v1_licence_publicity": {"holder_name": "holder_type"},
+    "portal.v1_publication_compliance": {},  # decisions and authorities, no party
 }
+COMPLIANCE = "mart.publication_compliance"  # each decision's lag to publication (7 working days)
 PORTAL_VIEWS = tuple(PARTY_COLUMNS)
+# What the portal shows of the decisions themselves: the same for a rebuild from a new
+# extraction (the compliance list also depends on the days the lake first held them).
+PUBLICITY_VIEWS = ("portal.v1_penalty_publicity", "portal.v1_licence_publicity")
 SOURCES = (  # the warehouse tables the views read
     "core.fct_penalty_decision",
     "core.fct_penalty_decision_type",

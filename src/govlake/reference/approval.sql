@@ -53,8 +53,10 @@ WITH case_of AS (
 ), lagged AS (
     SELECT d.*, case_of.case_id, holder.entity_id AS holder_entity_id,
         legal_rep.entity_id AS legal_rep_entity_id, d.entered_at::DATE AS entered_on,
-        entered.workday_number - decided.workday_number AS publicity_lag_working_days
+        entered.workday_number - decided.workday_number AS publicity_lag_working_days,
+        first.first_published_on
     FROM approval_licence_decisions AS d
+    LEFT JOIN approval_licence_decisions_first_published AS first ON first._key = row(d.decision_id)
     LEFT JOIN case_of USING (licence_number)
     LEFT JOIN entity_of('approval.licence_decisions', 'holder') AS holder
         ON holder.record_key = d.decision_id

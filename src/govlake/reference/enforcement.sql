@@ -26,6 +26,7 @@ WITH revoked AS (
 SELECT d.* EXCLUDE (party_id_number, updated_at),
     party.entity_id AS party_entity_id, penalty_power.sector, revoked.revoked_on,
     d.status = '已撤销' OR revoked.revoked_on IS NOT NULL AS is_revoked, repaired.repaired_on,
+    first.first_published_on,
     date_trunc('month', d.decision_date)::DATE AS decision_month,
     flagged(d.dq_flags, 'party_uscc_org_code') AS flag_party_uscc_org_code,
     flagged(d.dq_flags, 'decision_entered_late') AS flag_decision_entered_late,
@@ -38,7 +39,9 @@ LEFT JOIN entity_of('enforcement.penalty_decisions', 'party') AS party
     ON party.record_key = d.decision_id
 LEFT JOIN enforcement_penalty_powers AS penalty_power USING (power_id)
 LEFT JOIN revoked USING (decision_id)
-LEFT JOIN repaired USING (decision_id);
+LEFT JOIN repaired USING (decision_id)
+LEFT JOIN enforcement_penalty_decisions_first_published AS first
+    ON first._key = row(d.decision_id);
 
 -- Each penalty type (处罚类别) a decision imposes, once: its `;`-separated list, trimmed, empty
 -- parts dropped.

@@ -33,6 +33,8 @@ from govlake.transform.run import sources
 
 PARTITION_DAY = r"/dt=(\d{4}-\d{2}-\d{2})/"  # a file's partition day, from its folder
 REGISTER = "credit.enterprise_register"  # its every clean version feeds the entity history
+# Tables whose keys' first clean day is a column of their facts (publication compliance).
+FIRST_PUBLISHED = ("approval.licence_decisions", "enforcement.penalty_decisions")
 # What dq.withheld_keys ranks, every table's versions in one relation (``change_log``).
 WITHHELD_INPUT = ("_key_text", "_watermark", "_dt", "_held", "_reasons")
 
@@ -53,6 +55,8 @@ def register_sources(con: duckdb.DuckDBPyConnection, lake: Lake, day: date) -> N
     for name in contracts.CONTRACTS:
         log = change_log(con, *sources(lake, name, day))
         con.register(relation_name(name), conformed(log))
+        if name in FIRST_PUBLISHED:
+            con.register(f"{relation_name(name)}_first_published", first_published(log))
         if name == REGISTER:  # a version is a key and a watermark
             versions = log.with_columns(_key=Fn("row", Col("_key"), Col("_watermark")))
             con.register(f"{relation_name(name)}_versions", conformed(versions))
@@ -64,6 +68,16 @@ def conformed(versions: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """The latest clean version per ``_key`` of a :func:`change_log` (conform.sql), computed
     once: several tables read it."""
     return versions.query("versions", sql("conform")).materialize()
+
+
+def first_published(versions: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """``_key`` -> ``first_published_on``: the day of the key's first clean version in a
+    :func:`change_log` (the first build that held it)."""
+    return versions.query(
+        "versions",
+        "SELECT _key, min(_dt) FILTER (WHERE NOT _held)::DATE AS first_published_on "
+        "FROM versions GROUP BY _key HAVING first_published_on IS NOT NULL",
+    ).materialize()
 
 
 def change_log(

@@ -45,7 +45,9 @@ def build(run: BuildRun) -> None:
     run.write(DIM_SERVICE_ITEM, dim_service_item(items), [ITEMS])
     facts = fct_case(cases, items, run.calendar, run.matches, run.day)
     run.write(FCT_CASE, facts, [DEPARTMENTS, ITEMS, CASES])
-    licences = fct_licence_decision(run.latest(LICENCES), cases, run.calendar, run.matches, run.day)
+    licences = fct_licence_decision(
+        run.latest(LICENCES), cases, run.calendar, run.matches, run.day
+    ).join(run.first_published(LICENCES), "decision_id", "left")
     run.write(FCT_LICENCE_DECISION, licences, [LICENCES, CASES])
 
 

@@ -49,14 +49,18 @@ def newest_versions(
     state: list[str] | None = None,
 ) -> DataFrame:
     """The newest version of every key the change log holds, clean or held (``_held``, with its
-    ``dq_reasons``), with its partition day ``_dt``: the one ranking both the latest clean rows
+    ``dq_reasons``), with its partition day ``_dt`` and the day of the key's first clean version
+    ``_first_dt`` (when the warehouse first held it): the one ranking both the latest clean rows
     and the withheld keys are read off. Deleted keys are still in it (:func:`live_versions`
     drops them): the ranking is per key, so filtering after it keeps what filtering before it
     would. ``state`` is an earlier ranking's files (the newest versions of the partitions before
     these): the newest of a union is the newest of each part's newest, so ranking the state with
     the later partitions gives what ranking the whole log gives."""
+    keys = list(contract.primary_key)
     versions = _versions(spark, contract, clean_files, quarantine_files, state or [])
-    newest = _newest(versions, list(contract.primary_key), contract.watermark).drop("_rank")
+    first = F.min("_first_dt").over(Window.partitionBy(*keys))  # a state's carries on
+    newest = _newest(versions.withColumn("_first_dt", first), keys, contract.watermark)
+    newest = newest.drop("_rank")
     if REASONS in newest.columns:
         return newest
     return newest.withColumn(REASONS, F.lit(None).cast("array<string>"))  # a fixed state schema
@@ -136,13 +140,14 @@ def _versions(
     parts = []
     clean = _read(spark, clean_files, clean_schema(contract))
     if clean is not None:
-        parts.append(clean.withColumn("_held", F.lit(False)))
+        parts.append(clean.withColumn("_held", F.lit(False)).withColumn("_first_dt", F.col("_dt")))
     quarantined = _read(spark, quarantine_files, quarantine_schema(contract))
     if quarantined is not None:  # quarantined rows are raw-typed: cast the keys to clean types
         clean_types = {f.name: from_arrow_type(f.type) for f in contract.clean_schema()}
         held = quarantined.select(
             *(F.col(c).cast(clean_types[c]).alias(c) for c in (*keys, mark)), "_dt", REASONS
         )
+        held = held.withColumn("_first_dt", F.lit(None).cast("string"))
         parts.append(held.withColumn("_held", F.lit(True)))
     if state:  # written by a build: every column typed, ``_dt`` and ``_held`` included
         parts.append(spark.read.parquet(*state))

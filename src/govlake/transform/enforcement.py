@@ -82,8 +82,10 @@ def build(run: BuildRun) -> None:
     powers, standards, decisions = (run.latest(n) for n in (POWERS, STANDARDS, DECISIONS))
     run.write(DIM_PENALTY_POWER, dim_penalty_power(powers), [POWERS])
     run.write(DIM_DISCRETION_STANDARD, dim_discretion_standard(standards), [STANDARDS])
-    repairs = run.latest(REPAIRS)
-    facts = fct_penalty_decision(decisions, powers, run.latest(REVOCATIONS), repairs, run.matches)
+    repairs, first = run.latest(REPAIRS), run.first_published(DECISIONS)
+    facts = fct_penalty_decision(
+        decisions, powers, run.latest(REVOCATIONS), repairs, first, run.matches
+    )
     run.write(FCT_PENALTY_DECISION, facts, [DECISIONS, POWERS, REVOCATIONS, REPAIRS])
     run.write(FCT_PENALTY_DECISION_TYPE, fct_penalty_decision_type(decisions), [DECISIONS])
 
@@ -118,11 +120,13 @@ def fct_penalty_decision(
     powers: DataFrame,
     revocations: DataFrame,
     repairs: DataFrame,
+    first_published: DataFrame,
     matches: DataFrame,
 ) -> DataFrame:
     """One row per 行政处罚决定: its 双公示 fields, its party's entity (from the match table, so
     no ID number), its power's sector, the revocation applied, its first approved 信用修复, its
-    month and one boolean per flag rule."""
+    month, one boolean per flag rule and the day the warehouse first held it
+    (``first_published``: decision_id, first_published_on)."""
     sectors = powers.select("power_id", "sector")
     revoked = revocations.groupBy("decision_id").agg(F.max("revoked_on").alias("revoked_on"))
     repaired = approved_repairs(
@@ -134,6 +138,7 @@ def fct_penalty_decision(
         .join(F.broadcast(sectors), "power_id", "left")
         .join(revoked, "decision_id", "left")
         .join(repaired, "decision_id", "left")
+        .join(first_published, "decision_id", "left")
     )
     is_revoked = (F.col("status") == REVOKED) | F.col("revoked_on").isNotNull()
     return rows.select(
@@ -147,6 +152,7 @@ def fct_penalty_decision(
         *flag_columns(FLAG_RULES),
         "dq_flags",
         "repaired_on",
+        "first_published_on",
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from govlake import contracts
 from govlake.errors import LakeError
@@ -36,6 +37,16 @@ class BuildRun:
         if dataset not in self.conformed:
             self.conformed[dataset] = clean_rows(self.ranking(dataset), contracts.get(dataset))
         return self.conformed[dataset]
+
+    def first_published(self, dataset: str) -> DataFrame:
+        """A source table's keys with ``first_published_on``: the day of their first clean
+        version, the first build (and so publish) that held them; from the lake, so a rebuild
+        of the same lake gives the same days."""
+        keys = contracts.get(dataset).primary_key
+        days = self.ranking(dataset).select(
+            *keys, F.to_date("_first_dt").alias("first_published_on")
+        )
+        return days.where(F.col("first_published_on").isNotNull())
 
     def ranking(self, dataset: str) -> DataFrame:
         """A source table's newest version per live key, clean or held: ranked once per build

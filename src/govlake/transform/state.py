@@ -21,7 +21,7 @@ from govlake.transform.conform import Files
 
 ZONE = "state"  # state/<system>/<table>/dt=<day>/, committed like any partition
 INPUTS = ("clean", "quarantine")  # the zones a ranking reads
-RANKING = 1  # the version of conform's ranking rules: a state ranked by others is not reused
+RANKING = 2  # the version of conform's ranking rules: a state ranked by others is not reused
 
 Committed = tuple[str, str, list[str]]  # (dt, the run its manifest points at, [file uris])
 Log = dict[str, list[Committed]]  # a table's partitions per input zone, oldest first
