@@ -413,6 +413,11 @@ def _print_summary(summary: dict) -> None:
         say(f"loaded [bold]{count}[/] rows into {name}")
     for view, count in summary["portal"].items():
         say(f"the portal shows [bold]{count}[/] rows in {view}")
+    credit = summary.get("credit_db") or {}
+    if credit.get("records"):
+        records = ", ".join(f"{n} {status}" for status, n in sorted(credit["records"].items()))
+        grades = ", ".join(f"{grade} {n}" for grade, n in sorted(credit["grades"].items()))
+        say(f"the credit database holds {records} records; enterprises per grade: {grades}")
     say(f"warehouse: {summary['warehouse_url']}")
     say(f"lake: {summary['lake']}")
     say(f"Airflow run logs: {summary['airflow_logs']}")

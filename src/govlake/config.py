@@ -101,6 +101,33 @@ class PublicitySettings(BaseSettings):
     publish_simple_procedure: bool = False  # 简易程序 decisions are commonly not published
 
 
+class CreditScoringSettings(BaseSettings):
+    """The credit grading model (信用评价, DOMAIN.md §7.2: our proposal, not an official formula;
+    ``GOVLAKE_CREDIT_SCORING__*``). An enterprise starts at ``base_points``; each record in force
+    adds its points (negative: a deduction), bonuses up to ``bonus_cap`` in all; a record of a
+    ``grade_d_records`` type in force grades it D whatever its score."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVLAKE_CREDIT_SCORING__", extra="ignore")
+
+    base_points: int = 1000
+    grade_a_points: int = 900  # A from here, B from grade_b_points, C from grade_c_points, else D
+    grade_b_points: int = 800
+    grade_c_points: int = 650
+    # 行政处罚 in its publicity period: the points off by fine (万元, from this amount up); a
+    # decision older than penalty_recent_months counts penalty_older_percent of them.
+    penalty_fine_bands: dict[float, int] = Field(
+        default_factory=lambda: {0: 5, 1: 10, 10: 20, 50: 30}
+    )
+    penalty_recent_months: int = 12
+    penalty_older_percent: int = 50
+    # Other records in force: type -> level (纳税信用级别; "" for a record without) -> points.
+    record_points: dict[str, dict[str, int]] = Field(
+        default_factory=lambda: {"纳税信用等级": {"A": 30, "D": -100}, "经营异常名录": {"": -50}}
+    )
+    grade_d_records: tuple[str, ...] = ("严重失信主体名单", "失信被执行人")
+    bonus_cap: int = 100  # 表彰、信用承诺 and other bonuses count up to this in all
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GOVLAKE_", env_file=".env", env_nested_delimiter="__", extra="ignore"
@@ -143,6 +170,7 @@ class Settings(BaseSettings):
     dag: DagSettings = Field(default_factory=lambda: DagSettings())
     gates: GateSettings = Field(default_factory=lambda: GateSettings())
     publicity: PublicitySettings = Field(default_factory=lambda: PublicitySettings())
+    credit_scoring: CreditScoringSettings = Field(default_factory=lambda: CreditScoringSettings())
 
     # Spark.
     spark_master: str = "local[2]"

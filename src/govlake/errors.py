@@ -23,6 +23,10 @@ class SourceError(GovlakeError):
     pass
 
 
+class CreditFeedError(GovlakeError):
+    """The credit database refused or failed a push (nothing of it was committed)."""
+
+
 class GateError(GovlakeError):
     """A day's data does not reconcile or is held by a batch gate: trying again cannot help;
     a re-validation or an operator's recorded override can."""

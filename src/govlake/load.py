@@ -412,6 +412,26 @@ def read_rows(url: str, table: str) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(sa.select(*_table(table, names).c))]
 
 
+def read_arrow(url: str, table: str, schema: pa.Schema) -> pa.Table:
+    """``schema``'s columns of every row of ``table`` (or view), typed by it."""
+    with _connect(url) as conn, _failing_as(url, f"reading {table}"):
+        _table_columns(conn, url, table)
+        return fetch_arrow(conn, sa.select(*_table(table, schema.names).c), schema)
+
+
+def fetch_arrow(
+    conn: sa.Connection, stmt: sa.Select, schema: pa.Schema, batch_rows: int = 50_000
+) -> pa.Table:
+    """The rows of ``stmt`` as an Arrow table of ``schema``, fetched ``batch_rows`` at a time so
+    a large result is never all Python objects at once."""
+    result = conn.execute(stmt.execution_options(yield_per=batch_rows))  # this query only
+    batches = [
+        pa.RecordBatch.from_pylist([dict(r._mapping) for r in rows], schema)
+        for rows in result.partitions()
+    ]
+    return pa.Table.from_batches(batches, schema)
+
+
 def replace_held_days(url: str, rows: list[dict], until: date) -> int:
     """Make ``ops.held_days`` up to ``until`` exactly ``rows`` (dataset, dt, gate, reason), in
     one transaction; later days are left as they are (a backfill does not erase them)."""

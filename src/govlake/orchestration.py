@@ -209,7 +209,8 @@ def build_dag() -> DAG:
 
 
 def publish_dag() -> DAG:
-    """``publish``: once the warehouse holds the day's build, the portal shows that day."""
+    """``publish``: once the warehouse holds the day's build, the portal and the credit grades
+    show that day, then the credit database is fed them."""
     waits = DagSettings()
     with _daily_dag(
         "publish",
@@ -229,6 +230,10 @@ def publish_dag() -> DAG:
         def publish() -> dict:
             return run_step("publish", run_day())
 
-        wait_for_build() >> publish()
+        @task(outlets=[Asset(name="credit_db.feed", uri="govlake://credit_db/feed")])
+        def feed_credit() -> dict:
+            return run_step("feed_credit", run_day())
+
+        wait_for_build() >> publish() >> feed_credit()
     lineage.with_lineage(dag.tasks)
     return dag

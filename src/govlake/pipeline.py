@@ -46,7 +46,7 @@ def extract_day(settings: Settings, day: date, full: bool, progress: Progress) -
 
 def summarise(settings: Settings, day: date) -> dict:
     from govlake import load
-    from govlake.publish import publicity
+    from govlake.publish import credit_feed, publicity
     from govlake.quality import docs
 
     lake = Lake.from_settings(settings)
@@ -69,6 +69,9 @@ def summarise(settings: Settings, day: date) -> dict:
         "tables": tables,
         "warehouse": {t: load.row_count(url, t) for t in CURATED},
         "portal": {v: load.row_count(url, v) for v in publicity.PORTAL_VIEWS},
+        "credit_db": credit_feed.counts(settings.credit_db_url.get_secret_value())
+        if settings.credit_db_url
+        else {},
         "warehouse_url": redact_url(url),
         "lake": lake.store.describe(),
         "airflow_logs": str(settings.var_dir / "airflow" / "runs"),

@@ -427,19 +427,21 @@ def build_ready(settings: Settings, day: date) -> bool:
 
 
 def publish(settings: Settings, day: date) -> dict:
-    """Publish the portal as of ``day``: the day and the publicity rules replace the warehouse's
-    ``ops.publication*`` in one transaction, and so what every portal view shows; returns how
-    many penalty decisions are shown and why the others are not, and how many decisions were
-    published within 7 working days."""
+    """Publish the portal as of ``day``: the day, the publicity rules and the credit scoring
+    model replace the warehouse's ``ops.publication*`` and ``ops.credit_scoring*`` in one
+    transaction, and so what every portal view and credit mart shows; returns how many penalty
+    decisions are shown and why the others are not, how many decisions were published within
+    7 working days, and the enterprises per credit grade."""
     from govlake import load
-    from govlake.publish import publicity
+    from govlake.publish import grading, publicity
 
     url = _warehouse_url(settings)
-    load.publish(url, publicity.rule_tables(settings.publicity, day))
+    rules = publicity.rule_tables(settings.publicity, day)
+    load.publish(url, rules | grading.scoring_tables(settings.credit_scoring))
     status = ["is_shown", "not_published_reason", "withdrawn_reason"]
     lineage.report(
-        inputs=[lineage.table(url, t) for t in publicity.SOURCES],
-        outputs=[lineage.table(url, v) for v in publicity.PORTAL_VIEWS],
+        inputs=[lineage.table(url, t) for t in (*publicity.SOURCES, *grading.SOURCES)],
+        outputs=[lineage.table(url, v) for v in (*publicity.PORTAL_VIEWS, grading.GRADES)],
     )
     return {
         "warehouse": redact_url(url),
@@ -447,7 +449,27 @@ def publish(settings: Settings, day: date) -> dict:
         "penalties": load.group_counts(url, publicity.STATUS, status),
         "compliance": load.group_counts(url, publicity.COMPLIANCE, ["kind", "status"]),
         "shown": {v: load.row_count(url, v) for v in publicity.PORTAL_VIEWS},
+        "grades": load.group_counts(url, grading.GRADES, ["grade"]),
     }
+
+
+def feed_credit(settings: Settings, day: date) -> dict:
+    """Push the credit records and grades the warehouse holds as of ``day``'s publish into the
+    credit database (``GOVLAKE_CREDIT_DB_URL``); returns the rows written and removed per
+    target table, or why the day was skipped."""
+    from govlake.errors import CreditFeedError
+    from govlake.publish import credit_feed
+
+    if settings.credit_db_url is None:
+        raise CreditFeedError("no credit database: set GOVLAKE_CREDIT_DB_URL")
+    credit_url = settings.credit_db_url.get_secret_value()
+    url = _warehouse_url(settings)
+    done = credit_feed.push(url, credit_url, day)
+    lineage.report(
+        inputs=[lineage.table(url, v) for v in credit_feed.SOURCES],
+        outputs=[lineage.table(credit_url, t.name) for t in credit_feed.TARGET.sorted_tables],
+    )
+    return done
 
 
 class _CuratedTables(Mapping):

@@ -20,12 +20,13 @@ import pytest
 from govlake import contracts, load, pipeline, reference
 from govlake.config import Settings
 from govlake.lake import Lake, Partition
-from govlake.publish import privacy, publicity
+from govlake.publish import grading, privacy, publicity
 from govlake.simulator import run as simulator
 from govlake.simulator.sink import SqlSink
 from govlake.transform.build import CURATED, ENTITY, ENTITY_MATCH, PERSON_IDENTITY
 from tests import entity_truth
 from tests.conftest import DAY, REGISTER, TABLE, fail_fast_settings
+from tests.unit.test_credit_feed import dump
 
 pytestmark = pytest.mark.e2e
 DAY2 = DAY + timedelta(days=1)
@@ -108,6 +109,7 @@ def runs(tmp_path_factory):
     withheld_day2, entities_day2 = _withheld(settings), _entity_checksums(settings)
     portal_day2 = {v: _query(settings, f"select * from {v}") for v in publicity.PORTAL_VIEWS}  # noqa: S608
     persons = contracts.get("credit.persons")
+    credit_day2 = dump(settings.credit_db_url.get_secret_value())
     pipeline.run_day(settings, DAY2, full=False, progress=lambda _: None)  # a re-run
     rerun_checksum = _checksum(settings)
 
@@ -133,6 +135,9 @@ def runs(tmp_path_factory):
         "after_day2": after_day2,
         "checksum_day2": checksum_day2,
         "rerun_checksum": rerun_checksum,
+        "credit_day2": credit_day2,
+        "credit_rerun": dump(settings.credit_db_url.get_secret_value()),
+        "grades_day2": _query(settings, f"select * from {grading.GRADES}"),  # noqa: S608
         "full_rebuild_checksum": _checksum(rebuilt),
         "withheld_day2": withheld_day2,
         "rebuilt_withheld": _withheld(rebuilt),
@@ -294,3 +299,14 @@ def test_publication_lags_count_from_the_day_the_lake_first_held_a_decision(runs
     assert (judged["lag_working_days"] >= 0).all()
     on_time = judged["published_on"].notna() & (judged["lag_working_days"] <= 7)
     assert ((judged["status"] == "on_time") == on_time).all()
+
+
+def test_the_credit_database_holds_the_grades_and_a_rerun_changes_nothing_there(runs):
+    pushed = runs["credit_day2"]
+    assert pushed["credit_record"] and pushed["credit_grade"]
+    assert pushed["feed_run"] == [(DAY, pushed["feed_run"][0][1]), (DAY2, pushed["feed_run"][0][1])]
+    assert runs["credit_rerun"] == pushed
+    grades = runs["grades_day2"]
+    assert sorted((g[0], g[4], g[5]) for g in pushed["credit_grade"]) == sorted(
+        zip(grades["subject_key"], grades["score"], grades["grade"], strict=True)
+    )

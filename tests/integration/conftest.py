@@ -73,6 +73,21 @@ def fresh_bucket(stack: services.ServiceStack, name: str) -> str:
     return name
 
 
+def fresh_database(stack: services.ServiceStack, name: str) -> str:
+    """An empty PostgreSQL database of its own on ``stack``, owned by govlake's role; its URL."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        host=str(stack.pg_dir / "run"), port=stack.pg_port, user="postgres", dbname="postgres",
+        autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        owner = sql.Identifier(services.ROLE)
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), owner))
+    return stack.pg_url(name)
+
+
 @pytest.fixture(scope="session")
 def services_env(services_stack: services.ServiceStack) -> dict[str, str]:
     """The GOVLAKE_* variables that point govlake at the session's services."""

@@ -73,4 +73,4 @@ def test_the_build_checks_the_day_before_transforming(parsed):
 
 
 def test_the_publish_dag_waits_for_the_build(parsed):
-    assert parsed["dags"]["publish"]["tasks"] == ["publish", "wait_for_build"]
+    assert parsed["dags"]["publish"]["tasks"] == ["feed_credit", "publish", "wait_for_build"]

@@ -25,6 +25,8 @@ PARTY_COLUMNS = {
     "portal.v1_penalty_publicity": {"party_name": "party_type"},
     "portal.v1_licence_publicity": {"holder_name": "holder_type"},
     "portal.v1_publication_compliance": {},  # decisions and authorities, no party
+    "portal.v1_transaction_results": {},  # winners are organisations (by USCC), no person
+    "portal.v1_service_statistics": {},  # departments and counts, no party
 }
 COMPLIANCE = "mart.publication_compliance"  # each decision's lag to publication (7 working days)
 PORTAL_VIEWS = tuple(PARTY_COLUMNS)
@@ -35,6 +37,11 @@ SOURCES = (  # the warehouse tables the views read
     "core.fct_penalty_decision",
     "core.fct_penalty_decision_type",
     "core.fct_licence_decision",
+    "core.fct_award",
+    "core.fct_tender_section",
+    "core.fct_tender_project",
+    "core.dim_department",
+    "mart.approval_kpi_monthly",
 )
 
 
