@@ -5,26 +5,25 @@ second push of the same day changes nothing."""
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from govlake import load
 from govlake.publish import credit_feed, grading
+from tests import handmade
 from tests.integration.conftest import fresh_database
 from tests.unit.test_credit_feed import dump
-from tests.unit.test_credit_grades import DAY, migrated, publish, warehouse_tables
+from tests.unit.test_credit_grades import DAY, warehouse_rows
 
 
 @pytest.fixture(scope="module")
 def warehouses(services_stack, tmp_path_factory) -> dict[str, str]:
-    duck = migrated(tmp_path_factory.mktemp("duck"))
-    with duckdb.connect(duck.removeprefix("duckdb:///"), read_only=True) as con:
-        tables = warehouse_tables(con)
+    duck = handmade.warehouse(tmp_path_factory.mktemp("duck"), warehouse_rows())
+    tables = {table: handmade.read(duck, table) for table in warehouse_rows()}
     pg = fresh_database(services_stack, "credit_feed_warehouse")
     load.migrate(pg)
     load.replace_tables(pg, tables)
     for url in (duck, pg):
-        publish(url, DAY)
+        handmade.publish(url, DAY)
     return {"duckdb": duck, "postgresql": pg}
 
 

@@ -9,21 +9,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import sqlalchemy as sa
 
 from govlake import load
 from govlake.publish import credit_feed
-from tests.unit.test_credit_grades import (
-    DAY,
-    EXPECTED,
-    PERSONS,
-    migrated,
-    publish,
-    warehouse_tables,
-)
+from tests import handmade
+from tests.unit.test_credit_grades import DAY, EXPECTED, PERSONS, warehouse_rows
 
 NEXT = DAY + timedelta(days=1)
 
@@ -51,15 +45,14 @@ def pushed(credit_url: str, table: str) -> dict[str, dict]:
 
 @pytest.fixture
 def feed(tmp_path) -> tuple[str, str]:
-    url = migrated(tmp_path)
-    publish(url, DAY)
+    url = handmade.warehouse(tmp_path, warehouse_rows())
+    handmade.publish(url, DAY)
     return url, f"sqlite:///{tmp_path / 'credit.sqlite'}"
 
 
 def _revoke_penalty_1(url: str, on: date) -> None:
     """The warehouse after penalty 1 was revoked (as a later build loads it)."""
-    with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        decisions = warehouse_tables(con)["core.fct_penalty_decision"].to_pylist()
+    decisions = handmade.read(url, "core.fct_penalty_decision").to_pylist()
     for row in decisions:
         if row["decision_id"] == 1:
             row |= {"is_revoked": True, "revoked_on": on}
@@ -115,7 +108,7 @@ def test_a_revoked_penalty_is_withdrawn_with_its_day_and_reason_and_regraded(fee
     url, credit = feed
     credit_feed.push(url, credit, DAY)
     _revoke_penalty_1(url, DAY)
-    publish(url, NEXT)
+    handmade.publish(url, NEXT)
     done = credit_feed.push(url, credit, NEXT)
     record = pushed(credit, "credit_record")["enforcement.penalty_decisions:1"]
     assert (record["status"], record["withdrawn_on"], record["withdrawn_reason"]) == (
@@ -135,7 +128,7 @@ def test_a_record_gone_from_the_source_is_withdrawn_not_deleted(feed):
     load.replace_tables(
         url, {"core.fct_credit_event": _events_without("credit.tax_credit_levels:2", url)}
     )
-    publish(url, NEXT)
+    handmade.publish(url, NEXT)
     credit_feed.push(url, credit, NEXT)
     record = pushed(credit, "credit_record")["credit.tax_credit_levels:2"]
     assert (record["status"], record["withdrawn_on"], record["withdrawn_reason"]) == (
@@ -144,16 +137,15 @@ def test_a_record_gone_from_the_source_is_withdrawn_not_deleted(feed):
 
 
 def _events_without(key: str, url: str) -> pa.Table:
-    with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        events = warehouse_tables(con)["core.fct_credit_event"]
-    return events.filter(pa.compute.not_equal(events["event_key"], key))
+    events = handmade.read(url, "core.fct_credit_event")
+    return events.filter(pc.not_equal(events["event_key"], key))
 
 
 def test_an_older_day_is_not_pushed_over_a_newer_one(feed):
     url, credit = feed
-    publish(url, NEXT)
+    handmade.publish(url, NEXT)
     credit_feed.push(url, credit, NEXT)
     before = dump(credit)
-    publish(url, DAY)
+    handmade.publish(url, DAY)
     assert "skipped" in credit_feed.push(url, credit, DAY)
     assert dump(credit) == before

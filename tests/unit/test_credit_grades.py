@@ -7,14 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-import duckdb
-import pyarrow as pa
 import pytest
 
-from govlake import load
-from govlake.config import CreditScoringSettings, PublicitySettings
-from govlake.publish import grading, publicity
-from tests.unit.test_credit_warehouse import _filled
+from govlake.config import CreditScoringSettings
+from govlake.publish import grading
+from tests import handmade
 
 DAY = date(2026, 6, 1)
 FIRM, PERSON = "法人及非法人组织", "自然人"
@@ -74,8 +71,8 @@ def _penalty_rows() -> tuple[list[dict], list[dict]]:
     return decisions, types
 
 
-def warehouse_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    """The hand-made entities, penalties, licences and credit events, as warehouse tables."""
+def warehouse_rows() -> dict[str, list[dict]]:
+    """The hand-made entities, penalties, licences and credit events, per warehouse table."""
     decisions, types = _penalty_rows()
     entities = [
         {"entity_id": e, "entity_kind": kind, "uscc": uscc, "name": name, "registered": True}
@@ -98,57 +95,39 @@ def warehouse_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
         for key, (holder, live) in LICENCES.items()
     ]  # fmt: skip
     return {
-        "core.entity": _filled(con, "core.entity", entities),
-        "restricted.person_identity": pa.Table.from_pylist(identities),
-        "core.fct_penalty_decision": _filled(con, "core.fct_penalty_decision", decisions),
-        "core.fct_penalty_decision_type": pa.Table.from_pylist(types),
-        "core.fct_credit_event": _filled(con, "core.fct_credit_event", events),
-        "core.fct_licence_decision": _filled(con, "core.fct_licence_decision", licences),
+        "core.entity": entities,
+        "restricted.person_identity": identities,
+        "core.fct_penalty_decision": decisions,
+        "core.fct_penalty_decision_type": types,
+        "core.fct_credit_event": events,
+        "core.fct_licence_decision": licences,
     }
-
-
-def migrated(path) -> str:
-    url = f"duckdb:///{path / 'w.duckdb'}"
-    load.migrate(url)
-    with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        tables = warehouse_tables(con)
-    load.replace_tables(url, tables)
-    return url
-
-
-def publish(url: str, day: date, model: CreditScoringSettings | None = None) -> None:
-    """What a publish run writes: the day with the publicity rules and the scoring model."""
-    rules = publicity.rule_tables(PublicitySettings(), day)
-    load.replace_tables(url, rules | grading.scoring_tables(model or CreditScoringSettings()))
 
 
 @pytest.fixture
 def url(tmp_path) -> str:
-    return migrated(tmp_path)
-
-
-def _query(url: str, sql: str) -> list[tuple]:
-    with duckdb.connect(url.removeprefix("duckdb:///"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return handmade.warehouse(tmp_path, warehouse_rows())
 
 
 def _grades(url: str) -> dict[str, tuple]:
-    rows = _query(url, "select subject_key, score, grade, override_reason from mart.credit_grade")
+    rows = handmade.query(
+        url, "select subject_key, score, grade, override_reason from mart.credit_grade"
+    )
     return {key: tuple(rest) for key, *rest in rows}
 
 
 def test_nothing_is_graded_before_the_first_publish(url):
-    assert _query(url, "select count(*) from mart.credit_grade") == [(0,)]
+    assert handmade.query(url, "select count(*) from mart.credit_grade") == [(0,)]
 
 
 def test_every_enterprise_gets_the_hand_computed_grade(url):
-    publish(url, DAY)
+    handmade.publish(url, DAY)
     assert _grades(url) == EXPECTED
 
 
 def test_the_points_explain_every_score(url):
-    publish(url, DAY)
-    points = _query(
+    handmade.publish(url, DAY)
+    points = handmade.query(
         url,
         "select subject_key, record_key, rule, points, grades_d from mart.credit_grade_points",
     )
@@ -168,8 +147,8 @@ def test_the_points_explain_every_score(url):
 
 
 def test_records_out_of_force_say_since_when_and_why(url):
-    publish(url, DAY)
-    rows = _query(
+    handmade.publish(url, DAY)
+    rows = handmade.query(
         url,
         "select record_key, in_force, withdrawn_on, withdrawn_reason from mart.credit_records "
         "where not in_force order by 1",
@@ -185,11 +164,11 @@ def test_the_model_is_configuration(url):
     model = CreditScoringSettings(
         record_points={"纳税信用等级": {"A": 150}}, bonus_cap=100, grade_a_points=1100
     )
-    publish(url, DAY, model)
+    handmade.publish(url, DAY, model=model)
     grades = _grades(url)
     assert grades["91370200MA00000011"] == (1080, "B", None)  # 1000 - 20 + min(150, 100)
     assert grades["91370200MA00000022"] == (968, "B", None)  # no tax D, no 经营异常 points
-    version = _query(url, "select distinct model_version from mart.credit_grade")
+    version = handmade.query(url, "select distinct model_version from mart.credit_grade")
     assert version == [(grading.model_version(model),)]
     assert grading.model_version(model) != grading.model_version(CreditScoringSettings())
     assert grading.model_version(model) == grading.model_version(
@@ -199,8 +178,10 @@ def test_the_model_is_configuration(url):
 
 def test_an_older_penalty_counts_its_share_once_past_the_recent_months(url):
     later = DAY + timedelta(days=40)  # 2026-07-11: recent means since 2026-06-11
-    publish(url, later, CreditScoringSettings(penalty_recent_months=1, penalty_older_percent=25))
-    points = dict(_query(url, "select record_key, points from mart.credit_grade_points"))
+    handmade.publish(
+        url, later, model=CreditScoringSettings(penalty_recent_months=1, penalty_older_percent=25)
+    )
+    points = dict(handmade.query(url, "select record_key, points from mart.credit_grade_points"))
     assert points["enforcement.penalty_decisions:1"] == -5  # 20 * 25%
     assert points["enforcement.penalty_decisions:3"] == -7  # 30 * 25%, rounded down
     assert points["enforcement.penalty_decisions:2"] == -1  # 5 * 25%

@@ -19,6 +19,7 @@ from govlake import contracts, load
 from govlake.quality.split import clean_schema
 from govlake.transform import credit as c
 from govlake.transform.conform import clean_versions, latest_versions
+from tests.handmade import filled
 
 AS_OF = date(2026, 6, 1)
 U1, U2, U3 = "91370200MA00000011", "91370200MA00000022", "91370200MA00000033"
@@ -309,21 +310,6 @@ PROFILE = {
 }
 
 
-def _filled(con, table: str, rows: list[dict]) -> pa.Table:
-    """``rows`` with a placeholder in every other NOT NULL column of ``table`` (the mart reads
-    only the columns the rows give)."""
-    schema, name = table.split(".")
-    required = con.execute(
-        "select column_name, data_type from duckdb_columns() where schema_name = ? and "
-        "table_name = ? and not is_nullable",
-        [schema, name],
-    ).fetchall()
-    placeholder = {"BIGINT": 0, "BOOLEAN": False, "DATE": AS_OF, "TIMESTAMP": UPDATED}
-    return pa.Table.from_pylist(
-        [{n: placeholder.get(t, "x") for n, t in required} | row for row in rows]
-    )
-
-
 def test_the_profile_gives_the_hand_computed_figures(events, tmp_path):
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     load.migrate(url)
@@ -338,7 +324,7 @@ def test_the_profile_gives_the_hand_computed_figures(events, tmp_path):
         for k, (e, fine, revoked) in PENALTIES.items()
     ]  # fmt: skip
     with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        penalty_rows = _filled(con, "core.fct_penalty_decision", penalties)
+        penalty_rows = filled(con, "core.fct_penalty_decision", penalties)
         loaded_columns = con.execute(
             "select column_name from duckdb_columns() where schema_name = 'core' and "
             "table_name = 'fct_credit_event' order by column_index"

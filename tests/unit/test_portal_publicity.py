@@ -7,14 +7,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import duckdb
-import pyarrow as pa
 import pytest
 
 from govlake import load
 from govlake.config import PublicitySettings
 from govlake.publish import publicity
-from tests.unit.test_credit_warehouse import _filled
+from tests import handmade
 
 PERSON, FIRM = "自然人", "法人及非法人组织"
 DAY = date(2026, 6, 1)
@@ -53,8 +51,6 @@ EXPECTED = {
 
 @pytest.fixture
 def url(tmp_path) -> str:
-    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
-    load.migrate(url)
     decisions, types = [], []
     for key, (decided, party, name, kinds, fine, procedure, sector, revoked) in DECISIONS.items():
         decisions.append(
@@ -74,26 +70,17 @@ def url(tmp_path) -> str:
             }
         )
         types += [{"decision_id": key, "penalty_type": kind} for kind in kinds.split(";")]
-    with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        tables = {
-            "core.fct_penalty_decision": _filled(con, "core.fct_penalty_decision", decisions),
-            "core.fct_penalty_decision_type": pa.Table.from_pylist(types),
-        }
-    load.replace_tables(url, tables)
-    return url
-
-
-def _publish(url: str, day: date, rules: PublicitySettings | None = None) -> None:
-    load.replace_tables(url, publicity.rule_tables(rules or PublicitySettings(), day))
-
-
-def _query(url: str, sql: str) -> list[tuple]:
-    with duckdb.connect(url.removeprefix("duckdb:///"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return handmade.warehouse(
+        tmp_path,
+        {
+            "core.fct_penalty_decision": decisions,
+            "core.fct_penalty_decision_type": types,
+        },
+    )
 
 
 def _status(url: str) -> dict[int, tuple]:
-    rows = _query(
+    rows = handmade.query(
         url,
         "select decision_id, is_shown, not_published_reason, withdrawn_reason "
         "from mart.penalty_publicity",
@@ -102,19 +89,19 @@ def _status(url: str) -> dict[int, tuple]:
 
 
 def test_nothing_is_shown_before_the_first_publish(url):
-    assert _query(url, "select count(*) from portal.v1_penalty_publicity") == [(0,)]
+    assert handmade.query(url, "select count(*) from portal.v1_penalty_publicity") == [(0,)]
 
 
 def test_each_decision_is_shown_or_not_as_the_rules_say(url):
-    _publish(url, DAY)
+    handmade.publish(url, DAY)
     assert _status(url) == EXPECTED
-    shown = _query(url, "select decision_number from portal.v1_penalty_publicity")
+    shown = handmade.query(url, "select decision_number from portal.v1_penalty_publicity")
     assert len(shown) == sum(s for s, _, _ in EXPECTED.values())
 
 
 def test_periods_are_the_longest_that_applies(url):
-    _publish(url, DAY)
-    rows = _query(
+    handmade.publish(url, DAY)
+    rows = handmade.query(
         url,
         "select decision_id, earliest_repair_on, publicity_end_date, withdrawn_on "
         "from mart.penalty_publicity where decision_id in (1, 6, 8, 10) order by 1",
@@ -129,8 +116,8 @@ def test_periods_are_the_longest_that_applies(url):
 
 def test_a_penalty_appears_on_its_day_and_leaves_at_its_publicity_end(url):
     def shown(day: date) -> bool:
-        _publish(url, day)
-        found = _query(url, "select decision_id from mart.penalty_publicity where is_shown")
+        handmade.publish(url, day)
+        found = handmade.query(url, "select decision_id from mart.penalty_publicity where is_shown")
         return (9,) in found
 
     assert not shown(date(2026, 6, 1))
@@ -141,15 +128,15 @@ def test_a_penalty_appears_on_its_day_and_leaves_at_its_publicity_end(url):
 
 def test_the_thresholds_are_configuration(url):
     rules = PublicitySettings(low_fine_person_yuan=50, publish_simple_procedure=True)
-    _publish(url, DAY, rules)
+    handmade.publish(url, DAY, rules)
     status = _status(url)
     assert status[3] == (True, None, None)  # 100 元 is no longer low
     assert status[5] == (True, None, None)
 
 
 def test_natural_persons_are_masked_and_their_representative_hidden(url):
-    _publish(url, DAY)
-    rows = _query(
+    handmade.publish(url, DAY)
+    rows = handmade.query(
         url,
         "select party_type, party_name, legal_rep_name from portal.v1_penalty_publicity "
         "order by decision_number, party_name",
@@ -161,17 +148,20 @@ def test_natural_persons_are_masked_and_their_representative_hidden(url):
 
 
 def test_a_second_publish_of_the_day_changes_nothing(url):
-    _publish(url, DAY)
-    before = _query(url, "select * from mart.penalty_publicity order by decision_id")
+    handmade.publish(url, DAY)
+    before = handmade.query(url, "select * from mart.penalty_publicity order by decision_id")
     published = load.publish(url, publicity.rule_tables(PublicitySettings(), DAY))
     assert {t: (p.written, p.removed) for t, p in published.items()} == dict.fromkeys(
         published, (0, 0)
     )
-    assert _query(url, "select * from mart.penalty_publicity order by decision_id") == before
+    after = handmade.query(url, "select * from mart.penalty_publicity order by decision_id")
+    assert after == before
 
 
 def test_a_repair_takes_a_penalty_down_on_its_approval_day(url):
-    _publish(url, date(2026, 6, 2))
+    handmade.publish(url, date(2026, 6, 2))
     assert _status(url)[1] == (False, None, "repaired")
-    row = _query(url, "select withdrawn_on from mart.penalty_publicity where decision_id = 1")
+    row = handmade.query(
+        url, "select withdrawn_on from mart.penalty_publicity where decision_id = 1"
+    )
     assert row == [(date(2026, 6, 2),)]

@@ -12,9 +12,8 @@ import duckdb
 import pytest
 
 from govlake import load
-from govlake.config import PublicitySettings
-from govlake.publish import privacy, publicity
-from tests.unit.test_credit_warehouse import _filled
+from govlake.publish import privacy
+from tests import handmade
 
 RESULTS, STATISTICS = "portal.v1_transaction_results", "portal.v1_service_statistics"
 AS_OF = date(2026, 10, 20)
@@ -110,8 +109,6 @@ def _case_rows(cases) -> list[dict]:
 
 @pytest.fixture
 def url(tmp_path) -> str:
-    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
-    load.migrate(url)
     context = {p[0]: p for p in PROJECTS}
     section_of = {s[0]: s for s in SECTIONS}
     projects = [
@@ -141,51 +138,42 @@ def url(tmp_path) -> str:
          "uscc": DEPARTMENT_USCC[k], "region_code": "370200"}
         for k, code, name in DEPARTMENTS
     ]  # fmt: skip
-    with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        tables = {
-            "core.fct_tender_project": _filled(con, "core.fct_tender_project", projects),
-            "core.fct_tender_section": _filled(con, "core.fct_tender_section", sections),
-            "core.fct_award": _filled(con, "core.fct_award", awards),
-            "core.dim_department": _filled(con, "core.dim_department", departments),
-            "core.fct_case": _filled(con, "core.fct_case", _case_rows(CASES)),
-        }
-    load.replace_tables(url, tables)
-    return url
-
-
-def _publish(url: str, day: date) -> None:
-    load.replace_tables(url, publicity.rule_tables(PublicitySettings(), day))
-
-
-def _query(url: str, sql: str) -> list[tuple]:
-    with duckdb.connect(url.removeprefix("duckdb:///"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+    return handmade.warehouse(
+        tmp_path,
+        {
+            "core.fct_tender_project": projects,
+            "core.fct_tender_section": sections,
+            "core.fct_award": awards,
+            "core.dim_department": departments,
+            "core.fct_case": _case_rows(CASES),
+        },
+    )
 
 
 def _statistics(url: str) -> dict[tuple, tuple]:
-    rows = _query(url, f"select department_code, month, {FIGURES} from {STATISTICS}")  # noqa: S608
+    rows = handmade.query(url, f"select department_code, month, {FIGURES} from {STATISTICS}")  # noqa: S608
     return {(code, month): tuple(rest) for code, month, *rest in rows}
 
 
 def test_nothing_is_shown_before_the_first_publish(url):
-    assert _query(url, f"select count(*) from {RESULTS}") == [(0,)]  # noqa: S608
-    assert _query(url, f"select count(*) from {STATISTICS}") == [(0,)]  # noqa: S608
+    assert handmade.query(url, f"select count(*) from {RESULTS}") == [(0,)]  # noqa: S608
+    assert handmade.query(url, f"select count(*) from {STATISTICS}") == [(0,)]  # noqa: S608
 
 
 def test_the_awards_decided_and_announced_by_the_day_are_shown_with_winner_and_amount(url):
-    _publish(url, AS_OF)
-    rows = _query(url, f"select * from {RESULTS} order by section_code")  # noqa: S608
+    handmade.publish(url, AS_OF)
+    rows = handmade.query(url, f"select * from {RESULTS} order by section_code")  # noqa: S608
     assert rows == SHOWN
 
 
 def test_a_later_publish_shows_the_later_awards(url):
-    _publish(url, D("2026-10-26"))
-    shown = _query(url, f"select section_code, as_of from {RESULTS} order by 1")  # noqa: S608
+    handmade.publish(url, D("2026-10-26"))
+    shown = handmade.query(url, f"select section_code, as_of from {RESULTS} order by 1")  # noqa: S608
     assert shown == [(s, D("2026-10-26")) for s in ("CG-2-01", "GC-1-01", "GC-1-02", "TD-3-01")]
 
 
 def test_the_results_hold_no_personal_data(url):
-    _publish(url, D("2026-12-31"))
+    handmade.publish(url, D("2026-12-31"))
     with duckdb.connect(url.removeprefix("duckdb:///"), read_only=True) as con:
         found = con.execute(f"select * from {RESULTS}")  # noqa: S608
         columns = [c[0] for c in found.description]
@@ -196,9 +184,9 @@ def test_the_results_hold_no_personal_data(url):
 
 
 def test_the_statistics_are_the_marts_figures_by_hand(url):
-    _publish(url, AS_OF)
+    handmade.publish(url, AS_OF)
     assert _statistics(url) == STATISTICS_BY_HAND
-    mart = _query(
+    mart = handmade.query(
         url,
         f"select d.department_code, m.month, {MART_FIGURES} from mart.approval_kpi_monthly m "  # noqa: S608
         "join core.dim_department d using (department_id) where m.month <= date '2026-10-31'",
@@ -211,15 +199,15 @@ def test_the_statistics_are_the_marts_figures_by_hand(url):
     assert by_mart == {key: figures[1:] for key, figures in STATISTICS_BY_HAND.items()}
     named = f"select distinct department_name, department_uscc, as_of from {STATISTICS}"  # noqa: S608
     expected = [(name, DEPARTMENT_USCC[k], AS_OF) for k, _, name in DEPARTMENTS]
-    assert sorted(_query(url, named)) == sorted(expected)
+    assert sorted(handmade.query(url, named)) == sorted(expected)
 
 
 def test_a_month_is_shown_once_the_day_reaches_it_and_complete_after_its_last_day(url):
-    _publish(url, D("2026-11-02"))
+    handmade.publish(url, D("2026-11-02"))
     statistics = _statistics(url)
     assert statistics["D001", NOV][:3] == (False, 1, 1)
     assert statistics["D001", OCT][0] is True
-    _publish(url, D("2026-10-31"))
+    handmade.publish(url, D("2026-10-31"))
     assert _statistics(url)["D001", OCT][0] is True  # the month's last day
     assert ("D001", NOV) not in _statistics(url)
 
@@ -229,11 +217,11 @@ def test_rates_round_half_up_exactly(url):
     division of the mart's decimals would give 0.0712 (and PostgreSQL 0.0713)."""
     cases = [(1, k < 57, D("2026-08-03"), None, None, None, False) for k in range(800)]
     load.replace_tables(url, {"core.fct_case": _pylist_case_table(url, cases)})
-    _publish(url, AS_OF)
-    row = _query(url, f"select online_cases, online_rate from {STATISTICS}")  # noqa: S608
+    handmade.publish(url, AS_OF)
+    row = handmade.query(url, f"select online_cases, online_rate from {STATISTICS}")  # noqa: S608
     assert row == [(57, R("0.0713"))]
 
 
 def _pylist_case_table(url: str, cases):
     with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        return _filled(con, "core.fct_case", _case_rows(cases))
+        return handmade.filled(con, "core.fct_case", _case_rows(cases))

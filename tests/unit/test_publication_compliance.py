@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import duckdb
 import pyarrow as pa
 import pytest
 
-from govlake import load
-from govlake.config import PublicitySettings
-from govlake.publish import publicity
 from govlake.transform import dates
-from tests.unit.test_credit_warehouse import _filled
+from tests import handmade
 
 AS_OF = date(2025, 10, 20)
 D = date.fromisoformat
@@ -44,8 +40,6 @@ EXPECTED = {
 
 @pytest.fixture
 def url(tmp_path) -> str:
-    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
-    load.migrate(url)
     licences = [
         {"decision_id": k, "decision_number": f"许{k}", "authority_name": "市行政审批局",
          "authority_uscc": "11370200MB0000001A", "decision_date": decided,
@@ -69,29 +63,20 @@ def url(tmp_path) -> str:
         {"decision_id": p["decision_id"], "penalty_type": p["penalty_types"]} for p in penalties
     ]
     calendar = dates.date_dimension(date(2025, 1, 1), date(2027, 12, 31))
-    with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        tables = {
+    return handmade.warehouse(
+        tmp_path,
+        {
             "core.dim_date": pa.Table.from_pandas(calendar, preserve_index=False),
-            "core.fct_licence_decision": _filled(con, "core.fct_licence_decision", licences),
-            "core.fct_penalty_decision": _filled(con, "core.fct_penalty_decision", penalties),
-            "core.fct_penalty_decision_type": pa.Table.from_pylist(kinds),
-        }
-    load.replace_tables(url, tables)
-    return url
-
-
-def _publish(url: str, day: date) -> None:
-    load.replace_tables(url, publicity.rule_tables(PublicitySettings(), day))
-
-
-def _query(url: str, sql: str) -> list[tuple]:
-    with duckdb.connect(url.removeprefix("duckdb:///"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+            "core.fct_licence_decision": licences,
+            "core.fct_penalty_decision": penalties,
+            "core.fct_penalty_decision_type": kinds,
+        },
+    )
 
 
 def test_lags_are_counted_in_working_days_with_the_holiday_and_its_makeup_days(url):
-    _publish(url, AS_OF)
-    rows = _query(
+    handmade.publish(url, AS_OF)
+    rows = handmade.query(
         url,
         "select decision_id, published_on, lag_working_days, status, cause "
         "from mart.publication_compliance where kind = 'licence'",
@@ -100,22 +85,22 @@ def test_lags_are_counted_in_working_days_with_the_holiday_and_its_makeup_days(u
 
 
 def test_only_published_kinds_of_penalty_count(url):
-    _publish(url, AS_OF)
-    rows = _query(
+    handmade.publish(url, AS_OF)
+    rows = handmade.query(
         url, "select decision_id, status from mart.publication_compliance where kind = 'penalty'"
     )
     assert rows == [(1, "on_time")]
 
 
 def test_the_monthly_mart_and_the_portal_list_follow(url):
-    _publish(url, AS_OF)
-    monthly = _query(
+    handmade.publish(url, AS_OF)
+    monthly = handmade.query(
         url,
         "select month, decisions, on_time, late, overdue_unpublished, pending, entered_late "
         "from mart.publication_compliance_monthly where kind = 'licence' order by month",
     )
     assert monthly == [(D("2025-09-01"), 4, 2, 1, 1, 0, 1), (D("2025-10-01"), 1, 0, 0, 0, 1, 0)]
-    listed = _query(
+    listed = handmade.query(
         url,
         "select decision_number, status from portal.v1_publication_compliance order by 1",
     )
@@ -123,8 +108,8 @@ def test_the_monthly_mart_and_the_portal_list_follow(url):
 
 
 def test_a_year_the_calendar_does_not_know_gives_provisional_figures(url):
-    _publish(url, D("2027-01-08"))  # the calendar knows 2025 and 2026, not 2027
-    rows = _query(
+    handmade.publish(url, D("2027-01-08"))  # the calendar knows 2025 and 2026, not 2027
+    rows = handmade.query(
         url,
         "select decision_id, lag_working_days from mart.publication_compliance "
         "where kind = 'licence' and provisional",
