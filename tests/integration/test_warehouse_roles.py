@@ -75,6 +75,8 @@ NOT_FOR_THE_PORTAL = (
     "mart.approval_kpi_monthly",
     "mart.penalty_publicity",
     "restricted.person_identity",
+    "restricted.credit_feed_records",  # the credit feed's: ID numbers of new persons
+    "mart.credit_grade",
     "dq.table_runs",
     "ops.publication",
 )
@@ -91,8 +93,10 @@ def test_the_portal_reads_portal_views_only(login):
 def test_bi_reads_the_marts_not_the_core(login):
     with login("govlake_bi") as bi:
         assert _can_read(bi, "mart.approval_kpi_monthly")
+        assert _can_read(bi, "mart.credit_grade")
         assert not _can_read(bi, "core.fct_case")
-        assert not _can_read(bi, "restricted.person_identity")
+        for restricted in ("person_identity", "credit_feed_records", "credit_feed_new_persons"):
+            assert not _can_read(bi, f"restricted.{restricted}"), restricted
 
 
 def test_the_loader_writes_the_warehouse(login):
