@@ -48,6 +48,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r src dags jobs
 
 # Starts its own PostgreSQL and S3 server (beside any `make up` stack) and stops them even on failure.
 test: install browser lint

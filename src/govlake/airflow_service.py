@@ -361,7 +361,7 @@ def _health(port: int, timeout: float = 3) -> dict | None:
     """The API server's health report, or None if it does not answer."""
     url = f"http://127.0.0.1:{port}/api/v2/monitor/health"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http only)
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # nosec B310 # http only
             return json.loads(response.read())
     except (OSError, ValueError, urllib.error.URLError):
         return None

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from govlake.airflow_service import AirflowService
 
 ROLE = "govlake"
+WEED_SOCKETS = Path("/tmp")  # nosec B108 # where weed puts its sockets; we only remove ours
 BUCKET = "govlake"
 DATABASES = ("govlake", "src_credit", "src_approval", "src_enforcement", "credit_db")
 GRPC_OFFSET = 10_000  # SeaweedFS convention: some clients dial <http port> + 10000 for gRPC
@@ -300,8 +301,9 @@ def _choose_pg_dir(state_dir: Path, recorded: str | None) -> Path:
     reachable = not _pg_owner() or _run_ok(_as_pg(["test", "-x", str(state_dir)]))
     if socket_ok and reachable:
         return pg_dir
-    digest = hashlib.sha1(str(state_dir).encode()).hexdigest()[:10]
-    return Path("/var/tmp") / f"govlake-pg-{digest}"
+    digest = hashlib.sha1(str(state_dir).encode(), usedforsecurity=False).hexdigest()[:10]
+    short = Path("/var/tmp")  # nosec B108 # a short path, for the socket's length limit
+    return short / f"govlake-pg-{digest}"
 
 
 def _prepare_pg_dir(pg_dir: Path) -> None:
@@ -516,9 +518,9 @@ def _stop_weed(state_dir: Path, ports: dict[str, int], fast: bool = False) -> No
     (state_dir / "s3.pid").unlink(missing_ok=True)
     # weed leaves unix sockets named after its ports in /tmp; remove ours once it is gone.
     for port in ports.values():
-        for sock in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+        for sock in WEED_SOCKETS.glob(f"seaweedfs-*-{port}.sock"):
             sock.unlink(missing_ok=True)
-        for sock in Path("/tmp").glob(f"seaweedfs-*-{port + GRPC_OFFSET}.sock"):
+        for sock in WEED_SOCKETS.glob(f"seaweedfs-*-{port + GRPC_OFFSET}.sock"):
             sock.unlink(missing_ok=True)
 
 
@@ -597,7 +599,8 @@ def _listening(port: int) -> bool:
 
 def _free_port(preferred: list[int | None], taken: set[int], pair: bool = False) -> int:
     """A free loopback port (with port + 10000 free too if ``pair``), preferred ones first."""
-    candidates = [p for p in preferred if p] + [random.randint(20_000, 55_535) for _ in range(500)]
+    tries = [random.randint(20_000, 55_535) for _ in range(500)]  # nosec B311 # not a secret
+    candidates = [p for p in preferred if p] + tries
     for port in candidates:
         ports = (port, port + GRPC_OFFSET) if pair else (port,)
         if all(p <= 65_535 and p not in taken and _port_free(p) for p in ports):
