@@ -1,7 +1,7 @@
 """The feed into the city credit database (信用信息归集): its target tables and the push.
 
 The credit database is not govlake's: the tables below are the contract govlake writes to
-(``make`` creates them where they are missing, in SQLite embedded and PostgreSQL in services).
+(a push creates them where they are missing: SQLite embedded, PostgreSQL in services).
 Every push is one transaction of idempotent upserts that writes only what differs, so a second
 push of the same day changes nothing:
 
