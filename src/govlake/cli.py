@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
@@ -35,6 +36,10 @@ app.add_typer(simulate_app, name="simulate")
 app.add_typer(gate_app, name="gate")
 quarantine_app = typer.Typer(help="Quarantined rows and their releases.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
+backup_app = typer.Typer(help="Back up the warehouse or the lake.", no_args_is_help=True)
+app.add_typer(backup_app, name="backup")
+restore_app = typer.Typer(help="Restore the warehouse or the lake.", no_args_is_help=True)
+app.add_typer(restore_app, name="restore")
 console = Console()
 
 
@@ -118,6 +123,46 @@ def warehouse_migrate() -> None:
     from govlake import steps
 
     console.print(steps.migrate(get_settings()))
+
+
+@backup_app.command("warehouse")
+def backup_warehouse(
+    target: str = typer.Argument(..., help="the backup file to write"),
+) -> None:
+    """Back up the warehouse (pg_dump, or a copy of the DuckDB file)."""
+    from govlake import backup, steps
+
+    console.print(backup.backup_warehouse(steps.warehouse_url(get_settings()), Path(target)))
+
+
+@restore_app.command("warehouse")
+def restore_warehouse(
+    source: str = typer.Argument(..., help="a file `govlake backup warehouse` wrote"),
+) -> None:
+    """Restore a warehouse backup into GOVLAKE_WAREHOUSE_URL, which must be a new database."""
+    from govlake import backup, steps
+
+    console.print(backup.restore_warehouse(steps.warehouse_url(get_settings()), Path(source)))
+
+
+@backup_app.command("lake")
+def backup_lake(target: str = typer.Argument(..., help="an empty directory to write")) -> None:
+    """Copy every object of the lake to files, with their SHA-256."""
+    from govlake import backup
+    from govlake.storage import open_store
+
+    console.print(backup.backup_lake(open_store(get_settings()), Path(target)))
+
+
+@restore_app.command("lake")
+def restore_lake(
+    source: str = typer.Argument(..., help="a directory `govlake backup lake` wrote"),
+) -> None:
+    """Check a lake backup against its SHA-256s, then put every object back."""
+    from govlake import backup
+    from govlake.storage import open_store
+
+    console.print(backup.restore_lake(open_store(get_settings()), Path(source)))
 
 
 @simulate_app.command("init")

@@ -202,7 +202,7 @@ def status(name: str = "local", var_dir: Path | str = "var") -> dict:
 
 
 def _start(name: str, state_dir: Path, old: dict, creds: dict) -> ServiceStack:
-    bindir = _pg_bindir()  # fail early, before anything starts
+    bindir = pg_bindir()  # fail early, before anything starts
     weed = _weed_binary()
     pg_dir = _choose_pg_dir(state_dir, old.get("pg_dir"))
     taken: set[int] = set()
@@ -259,7 +259,7 @@ def _healthy(stack: ServiceStack) -> bool:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _pg_bindir() -> Path:
+def pg_bindir() -> Path:
     """The directory holding initdb and pg_ctl: PATH first, then Debian's versioned dirs."""
     found = shutil.which("pg_ctl")
     candidates = [Path(found).resolve().parent] if found else []
@@ -412,7 +412,7 @@ def _stop_postgres(pg_dir: Path, fast: bool = False) -> None:
     if not _alive(pid):
         return
     with contextlib.suppress(ServiceError, subprocess.TimeoutExpired):
-        pg_ctl = str(_pg_bindir() / "pg_ctl")
+        pg_ctl = str(pg_bindir() / "pg_ctl")
         wait = ["-w", "-t", str(int(STOP_TIMEOUT))]
         mode = "immediate" if fast else "fast"
         _run_ok(_as_pg([pg_ctl, "-D", str(pg_dir / "data"), "-m", mode, *wait, "stop"]))

@@ -288,7 +288,7 @@ def check_day(settings: Settings, day: date) -> dict:
     from govlake import load
     from govlake.errors import GateError
 
-    url = _warehouse_url(settings)
+    url = warehouse_url(settings)
     status = day_status(Lake.from_settings(settings), day)
     released = {(o["dataset"], o["dt"]) for o in gate_overrides(url)}
     held = [h for h in status["held"] if (h["dataset"], h["dt"]) not in released]
@@ -385,7 +385,7 @@ def transform(settings: Settings, day: date) -> dict:
 def migrate(settings: Settings) -> dict:
     from govlake import load
 
-    url = _warehouse_url(settings)
+    url = warehouse_url(settings)
     load.migrate(url)
     return {"warehouse": redact_url(url), "revision": load.current_revision(url)}
 
@@ -401,7 +401,7 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     from govlake.quality.record import quality_tables
     from govlake.transform.build import CURATED
 
-    url = _warehouse_url(settings)
+    url = warehouse_url(settings)
     lake = Lake.from_settings(settings)
     curated = _CuratedTables(lake, day, CURATED)
     built = {BUILD_DAY: pa.table({"day": pa.array([day], pa.date32())})}
@@ -421,7 +421,7 @@ def build_ready(settings: Settings, day: date) -> bool:
     """Whether the warehouse holds the build of ``day`` (or of a later day)."""
     from govlake import load
 
-    url = _warehouse_url(settings)
+    url = warehouse_url(settings)
     built = [row["day"] for row in load.read_rows(url, BUILD_DAY)]
     return bool(built) and _as_date(built[0]) >= day
 
@@ -435,7 +435,7 @@ def publish(settings: Settings, day: date) -> dict:
     from govlake import load
     from govlake.publish import grading, publicity
 
-    url = _warehouse_url(settings)
+    url = warehouse_url(settings)
     rules = publicity.rule_tables(settings.publicity, day)
     load.publish(url, rules | grading.scoring_tables(settings.credit_scoring))
     status = ["is_shown", "not_published_reason", "withdrawn_reason"]
@@ -463,7 +463,7 @@ def feed_credit(settings: Settings, day: date) -> dict:
     if settings.credit_db_url is None:
         raise CreditFeedError("no credit database: set GOVLAKE_CREDIT_DB_URL")
     credit_url = settings.credit_db_url.get_secret_value()
-    url = _warehouse_url(settings)
+    url = warehouse_url(settings)
     done = credit_feed.push(url, credit_url, day)
     lineage.report(
         inputs=[lineage.table(url, v) for v in credit_feed.SOURCES],
@@ -491,7 +491,7 @@ class _CuratedTables(Mapping):
         return len(self.tables)
 
 
-def _warehouse_url(settings: Settings) -> str:
+def warehouse_url(settings: Settings) -> str:
     assert settings.warehouse_url is not None  # every profile sets or requires it
     url = settings.warehouse_url.get_secret_value()
     if url.startswith("duckdb:///"):
