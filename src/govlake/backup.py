@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -27,6 +28,11 @@ from govlake.errors import GovlakeError
 from govlake.storage import Store
 
 MANIFEST = "govlake-backup.json"  # in a lake backup's directory
+Progress = Callable[[int, int], None]  # (objects done, objects in all)
+
+
+def _quiet(done: int, total: int) -> None:
+    """No progress shown."""
 
 
 class BackupError(GovlakeError):
@@ -86,10 +92,12 @@ def _pg(tool: str, url: str, args: list[str], database_flag: bool = False) -> No
         raise BackupError(f"{tool} of {redact_url(url)} failed: {lines[-1]}")
 
 
-def backup_lake(store: Store, target: Path) -> dict:
+def backup_lake(store: Store, target: Path, progress: Progress = _quiet) -> dict:
     """Copy every object of the lake to files under ``target``, with their SHA-256."""
     digests = {}
-    for key in sorted(store.list("")):
+    keys = sorted(store.list(""))
+    for done, key in enumerate(keys, 1):
+        progress(done, len(keys))
         data = store.get_bytes(key)
         if data is None:  # deleted since the listing (a rewrite's clean-up): not part of it
             continue
@@ -101,13 +109,14 @@ def backup_lake(store: Store, target: Path) -> dict:
     return {"objects": len(digests), "backup": str(target)}
 
 
-def restore_lake(store: Store, source: Path) -> dict:
+def restore_lake(store: Store, source: Path, progress: Progress = _quiet) -> dict:
     """Put every object of the backup under ``source`` back into the lake, once each file's
     SHA-256 is checked against the backup's manifest."""
     digests = json.loads((source / MANIFEST).read_text())
     for key, digest in digests.items():
         if hashlib.sha256((source / key).read_bytes()).hexdigest() != digest:
             raise BackupError(f"{source / key} differs from its backup's SHA-256: not restored")
-    for key in digests:
+    for done, key in enumerate(digests, 1):
         store.put_file(source / key, key)
+        progress(done, len(digests))
     return {"objects": len(digests), "restored_from": str(source)}

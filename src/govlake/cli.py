@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -151,7 +153,9 @@ def backup_lake(target: str = typer.Argument(..., help="an empty directory to wr
     from govlake import backup
     from govlake.storage import open_store
 
-    console.print(backup.backup_lake(open_store(get_settings()), Path(target)))
+    with _objects_progress("backing up the lake") as progress:
+        done = backup.backup_lake(open_store(get_settings()), Path(target), progress)
+    console.print(done)
 
 
 @restore_app.command("lake")
@@ -162,7 +166,19 @@ def restore_lake(
     from govlake import backup
     from govlake.storage import open_store
 
-    console.print(backup.restore_lake(open_store(get_settings()), Path(source)))
+    with _objects_progress("restoring the lake") as progress:
+        done = backup.restore_lake(open_store(get_settings()), Path(source), progress)
+    console.print(done)
+
+
+@contextmanager
+def _objects_progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over a lake's objects, as the callback the backup functions take."""
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @simulate_app.command("init")
