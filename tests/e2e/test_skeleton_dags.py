@@ -153,6 +153,8 @@ def runs(tmp_path_factory):
         "cases": _query(settings, "select * from core.fct_case"),
         "kpis": _query(settings, "select * from mart.approval_kpi_monthly"),
         "truth": simulator.read_truth(settings, "defects"),
+        "var_dir": settings.var_dir,
+        "secrets": frozenset({settings.person_secret().decode()}),
     }
 
 
@@ -309,4 +311,20 @@ def test_the_credit_database_holds_the_grades_and_a_rerun_changes_nothing_there(
     grades = runs["grades_day2"]
     assert sorted((g[0], g[4], g[5]) for g in pushed["credit_grade"]) == sorted(
         zip(grades["subject_key"], grades["score"], grades["grade"], strict=True)
+    )
+
+
+# What a run leaves that people do not read: the department systems, the secrets, the simulator's
+# truth and the trading centre's inbound files (their data is personal by nature).
+NOT_READ_BY_PEOPLE = ("sources", "secrets", "simulator", "lake/exchange", "lake/archive")
+
+
+def test_nothing_people_read_holds_an_identity_number_or_a_credential(runs):
+    """Logs, manifests, Data Docs and lineage events of the two-day run and its re-run."""
+    known_ids = frozenset(runs["persons"]["id_number"].dropna())
+    found = privacy.scan_files(runs["var_dir"], NOT_READ_BY_PEOPLE, known_ids, runs["secrets"])
+    assert found == []
+    scanned = [p for p in runs["var_dir"].rglob("*") if p.suffix in privacy.TEXT_SUFFIXES]
+    assert any("airflow" in p.parts for p in scanned) and any(
+        "_manifest.json" == p.name for p in scanned
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govlake.publish.privacy import Finding, scan_rows
+from govlake.publish.privacy import Finding, scan_files, scan_rows
 
 ID_NUMBER = "11010519491231002X"  # GB 11643's own example: a valid checksum
 PARTY = {"party_name": "party_type"}
@@ -53,3 +53,21 @@ def test_a_natural_persons_name_must_be_masked():
 def test_findings_never_carry_the_value():
     (finding,) = scan_rows("v", [{"party_type": "自然人", "party_name": "张三"}], PARTY)
     assert finding == Finding("v", 0, "party_name", "unmasked_name")
+
+
+def test_files_people_read_are_scanned_for_numbers_and_credentials(tmp_path):
+    secret = "s3cr3t-Passw0rd"
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "task.log").write_text(f"ok\nloaded row of {ID_NUMBER}\n")
+    (tmp_path / "manifest.json").write_text(f'{{"url": "postgresql://u:{secret}@h/db"}}')
+    (tmp_path / "docs.html").write_text("<td>370202********1237</td><td>电话13812345678</td>")
+    (tmp_path / "part-0.parquet").write_bytes(ID_NUMBER.encode())  # data, not read by people
+    (tmp_path / "hash.json").write_text('{"sha256": "ae5e0213812345678a"}')  # not a phone
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "_manifest.json").write_text(ID_NUMBER)  # a folder skipped
+    found = scan_files(tmp_path, skip=["raw"], secrets=frozenset({secret, "x"}))
+    assert [(f.source, f.row, f.kind) for f in found] == [
+        ("docs.html", 1, "phone"),
+        ("logs/task.log", 2, "id_number"),
+        ("manifest.json", 1, "credential"),
+    ]

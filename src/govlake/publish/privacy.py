@@ -1,5 +1,6 @@
-"""A scanner for personal data in what people read (portal views first): identity numbers,
-mobile phone numbers, and natural persons' names shown unmasked.
+"""A scanner for personal data in what people read: the portal's views (identity numbers,
+mobile phone numbers, natural persons' names shown unmasked), and the text files a run leaves
+for people (logs, manifests, Data Docs, lineage events: identity numbers, phones, credentials).
 
 An identity number is any 18-character run that passes the 公民身份号码 check
 (:func:`govlake.identifiers.is_valid_id_number`: checksum, region, birth date), or any number
@@ -14,21 +15,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from govlake.identifiers import is_valid_id_number
 
 PERSON = "自然人"  # 行政相对人类别 of a natural person
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")  # not inside a hash
 _MASKED = re.compile(r"^.\*+$")
+# What people read of a run: text files. Data files (Parquet, the department's inbound files)
+# are data, restricted by zone, not scanned here.
+TEXT_SUFFIXES = (".json", ".log", ".html", ".txt", ".yaml", ".yml", ".md", ".err", ".out")
 
 
 @dataclass(frozen=True)
 class Finding:
     source: str  # the view (or file) scanned
-    row: int  # its position in what was scanned
-    column: str
-    kind: str  # id_number, phone, unmasked_name
+    row: int  # its position in what was scanned (a file's line)
+    column: str  # "" in a file
+    kind: str  # id_number, phone, unmasked_name, credential
 
 
 def scan_rows(
@@ -65,3 +70,26 @@ def _unmasked(name: object, person_names: frozenset[str]) -> bool:
     if not isinstance(name, str) or not name:
         return False
     return name in person_names or not _MASKED.match(name)
+
+
+def scan_files(
+    root: Path,
+    skip: Iterable[str] = (),
+    known_ids: frozenset[str] = frozenset(),
+    secrets: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """The identity numbers, phone numbers and ``secrets`` (passwords, keys) in the text files
+    under ``root``, but those under the ``skip`` folders (relative to ``root``)."""
+    skipped = [root / folder for folder in skip]
+    secrets = frozenset(s for s in secrets if len(s) >= 8)  # a short one would match anything
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in TEXT_SUFFIXES or not path.is_file():
+            continue
+        if any(path.is_relative_to(folder) for folder in skipped):
+            continue
+        lines = path.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines, 1):
+            kinds = _kinds(line, known_ids) + ["credential"] * any(s in line for s in secrets)
+            found += [Finding(str(path.relative_to(root)), i, "", kind) for kind in kinds]
+    return found
