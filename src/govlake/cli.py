@@ -94,8 +94,8 @@ def services_up(
     if stack.superset:
         say(
             f"Superset: [bold]{stack.superset.url}[/] (user {stack.superset.user}, password "
-            f"$GOVLAKE_SUPERSET_ADMIN_PASSWORD or superset_admin_password in "
-            f"{stack.state_dir / 'secrets.json'}); dashboards imported: {counts}"
+            f"superset_admin_password in {stack.state_dir / 'secrets.json'}); "
+            f"dashboards imported: {counts}"
         )
 
 

@@ -75,14 +75,38 @@ def read_bundle(directory: Path = ASSETS_DIR) -> dict[str, dict]:
     return assets
 
 
-def zip_bundle(assets: dict[str, dict], database_uri: str) -> bytes:
-    """The bundle as Superset's import takes it, each database pointed at ``database_uri``
-    (given with its password masked: the password goes beside the file)."""
+# Superset's importers overwrite only their own kind (a dashboard import keeps existing charts,
+# datasets and databases as they are), so an import posts one bundle per kind, in this order:
+# (API resource, metadata type, the kinds the bundle holds).
+IMPORTS = (
+    ("database", "Database", ("databases",)),
+    ("dataset", "SqlaTable", ("databases", "datasets")),
+    ("chart", "Slice", ("databases", "datasets", "charts")),
+    ("dashboard", "Dashboard", KINDS),
+)
+
+
+def zip_bundle(
+    assets: dict[str, dict],
+    database_uri: str,
+    kinds: tuple[str, ...] = KINDS,
+    metadata_type: str = "Dashboard",
+) -> bytes:
+    """The bundle (its assets of ``kinds``) as Superset's import takes it, each database pointed
+    at ``database_uri`` (given with its password masked: the password goes beside the file)."""
     buffer = io.BytesIO()
+    chosen = {
+        relative: content
+        for relative, content in assets.items()
+        if relative.split("/")[0] in kinds or relative == "metadata.yaml"
+    }
+    chosen["metadata.yaml"] = {**assets["metadata.yaml"], "type": metadata_type}
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for relative, content in assets.items():
+        for relative, content in chosen.items():
             if relative.startswith("databases/"):
                 content = {**content, "sqlalchemy_uri": database_uri}
+            if relative.startswith("datasets/"):  # the database's own (default) catalog
+                content = {**content, "catalog": None}
             text = yaml.safe_dump(content, allow_unicode=True, sort_keys=False)
             archive.writestr(f"bundle/{relative}", text)
     return buffer.getvalue()
@@ -106,6 +130,8 @@ def write_bundle(archive: bytes, directory: Path = ASSETS_DIR) -> list[str]:
     for relative, content in exported.items():
         if relative.startswith("databases/"):
             content["sqlalchemy_uri"] = PLACEHOLDER_URI
+        if relative.startswith("datasets/"):
+            content["catalog"] = None  # PostgreSQL's catalog is the environment's database name
         written[_stable_name(relative, content, owners)] = content
     for kind in KINDS:
         for old in (directory / kind).rglob("*.yaml"):
@@ -315,14 +341,15 @@ def import_bundle(api: Superset, assets: dict[str, dict], warehouse_url: str) ->
     password = url.password or ""
     masked = url.set(drivername="postgresql+psycopg2", password=MASKED)
     uri = masked.render_as_string(hide_password=False)
-    archive = zip_bundle(assets, uri)
-    passwords = {f"bundle/{p}": password for p in assets if p.startswith("databases/")}
-    reply = api.client.post(
-        "/api/v1/dashboard/import/",
-        files={"formData": ("bundle.zip", archive, "application/zip")},
-        data={"overwrite": "true", "passwords": json.dumps(passwords)},
-    )
-    _check(reply, "the dashboard import")
+    passwords = {p: password for p in assets if p.startswith("databases/")}  # by path in the zip
+    for resource, metadata_type, kinds in IMPORTS:
+        archive = zip_bundle(assets, uri, kinds, metadata_type)
+        reply = api.client.post(
+            f"/api/v1/{resource}/import/",
+            files={"formData": ("bundle.zip", archive, "application/zip")},
+            data={"overwrite": "true", "passwords": json.dumps(passwords)},
+        )
+        _check(reply, f"the {resource} import")
     return {kind: sum(p.startswith(f"{kind}/") for p in assets) for kind in KINDS}
 
 
@@ -369,20 +396,26 @@ def check(assets: dict[str, dict], columns: dict[str, set[str]]) -> None:
         )
 
 
-def deploy(stack, directory: Path = ASSETS_DIR) -> dict[str, int]:
-    """Migrate the stack's warehouse, validate the bundle against what the BI login sees, and
-    import it into the stack's Superset (``services.up(..., superset=True)``)."""
+def deploy(stack, directory: Path = ASSETS_DIR, database: str = "govlake") -> dict[str, int]:
+    """Migrate the stack's warehouse (``database``), validate the bundle against what the BI login
+    sees there, and import it into the stack's Superset (``services.up(..., superset=True)``)
+    pointed at that database."""
     from govlake import load, superset_service
 
     service = stack.superset
     if service is None:
         raise DashboardError("Superset is not started on this stack")
-    load.migrate(stack.pg_url())
+    load.migrate(stack.pg_url(database))
     assets = read_bundle(directory)
-    bi = superset_service.bi_url(stack, service.bi_password, driver="psycopg")
-    check(assets, warehouse_columns(bi))
+    password = service.bi_password
+    columns = warehouse_columns(
+        superset_service.bi_url(stack, password, driver="psycopg", database=database)
+    )
+    check(assets, columns)
     with Superset.login(service.url, service.user, service.admin_password) as api:
-        return import_bundle(api, assets, service.bi_url)
+        return import_bundle(
+            api, assets, superset_service.bi_url(stack, password, database=database)
+        )
 
 
 def export_from(stack, directory: Path = ASSETS_DIR) -> list[str]:

@@ -12,7 +12,8 @@ API. Everything lives in ``var/services/<name>/superset/``:
     superset.pid  superset.log  setup.log
 
 Secrets (SECRET_KEY, the admin's password, the BI login's password) are generated once into the
-stack's ``secrets.json`` (0600); ``GOVLAKE_SUPERSET_ADMIN_PASSWORD`` overrides the admin's.
+stack's ``secrets.json`` (0600); ``GOVLAKE_SUPERSET_ADMIN_PASSWORD``, when set at a start, becomes
+the admin's password (kept there; the admin user is reset to it).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def status(state_dir: Path) -> dict:
         "url": f"http://127.0.0.1:{state['port']}",
         "pid": pid,
         "user": ADMIN,
-        "password": "secrets.json (superset_admin_password) or GOVLAKE_SUPERSET_ADMIN_PASSWORD",
+        "password": str(state_dir / "secrets.json") + " (superset_admin_password)",
         "log": str(root / "superset.log"),
     }
 
@@ -194,9 +195,16 @@ def _service(stack: ServiceStack, root: Path, port: int, pid, creds: dict) -> Su
     )
 
 
-def bi_url(stack: ServiceStack, password: str | None = None, driver: str = "psycopg2") -> str:
+def bi_url(
+    stack: ServiceStack,
+    password: str | None = None,
+    driver: str = "psycopg2",
+    database: str = WAREHOUSE,
+) -> str:
+    """The stack's warehouse (``database``) as the BI login, with ``driver`` (psycopg2 is
+    Superset's; govlake's own venv has psycopg 3)."""
     secret = f":{password}" if password else ""
-    return f"postgresql+{driver}://{BI_LOGIN}{secret}@127.0.0.1:{stack.pg_port}/{WAREHOUSE}"
+    return f"postgresql+{driver}://{BI_LOGIN}{secret}@127.0.0.1:{stack.pg_port}/{database}"
 
 
 def _env(stack: ServiceStack, root: Path, creds: dict) -> dict[str, str]:
@@ -263,7 +271,7 @@ def _admin(superset: str, env: dict[str, str], root: Path, creds: dict) -> None:
 
 
 def _admin_password(creds: dict) -> str:
-    return os.environ.get("GOVLAKE_SUPERSET_ADMIN_PASSWORD") or creds["superset_admin_password"]
+    return creds["superset_admin_password"]
 
 
 def _create_database(stack: ServiceStack) -> None:
@@ -318,8 +326,11 @@ def _credentials(state_dir: Path) -> dict:
     creds = services._read_json(path)
     keys = ("superset_secret_key", "superset_admin_password", "superset_bi_password")
     missing = [key for key in keys if key not in creds]
-    if missing:
+    given = os.environ.get("GOVLAKE_SUPERSET_ADMIN_PASSWORD")
+    if missing or (given and given != creds.get("superset_admin_password")):
         creds.update({key: secrets.token_urlsafe(32) for key in missing})
+        if given:  # kept, so later commands (dashboards import) log in without it set
+            creds["superset_admin_password"] = given
         services._write_file(path, json.dumps(creds) + "\n", private=True)
     return creds
 
