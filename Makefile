@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED := false
 export SPARK_LOCAL_IP := 127.0.0.1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install browser run test lint bench up down status lock clean
+.PHONY: install bi browser run test lint bench up down status lock lock-bi clean
 
 install: $(STAMP) $(S3A_STAMP)
 
@@ -36,12 +36,26 @@ $(S3A_STAMP): | $(STAMP)
 	    $(addprefix '*/deps/jars/',$(S3A_JARS))
 	@touch $@
 
-# Debian's Chromium, for the tests that open pages as a person would (Data Docs, later dashboards).
+# Superset's own virtual environment (it needs SQLAlchemy < 2: it cannot share .venv). The last
+# three fix a missing rich, a missing cachetools and a flask-caching 2.5 break (DESIGN.md, venv B).
+BI_VENV := .venv-bi
+BI_STAMP := $(BI_VENV)/.installed
+BI_REQUIREMENTS := 'apache-superset[postgres]==6.1.0' 'flask-caching<2.5' rich cachetools
+
+bi: $(BI_STAMP)
+
+$(BI_STAMP): constraints-bi.txt
+	@test -x $(BI_VENV)/bin/python || $(PYTHON) -m venv $(BI_VENV)
+	$(BI_VENV)/bin/pip install -q -c constraints-bi.txt $(BI_REQUIREMENTS)
+	@touch $@
+
+# Debian's Chromium, for the tests that open pages as a person would (Data Docs, dashboards), and
+# a CJK font so that the dashboards' Chinese titles render as text, not boxes, in the screenshots.
 browser:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium is needed for the browser tests: sudo apt-get install -y chromium"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "Chromium and a CJK font are needed for the browser tests: sudo apt-get install -y chromium fonts-wqy-microhei"; exit 1; fi; }
 
 run: install
 	$(BIN)/govlake run
@@ -51,7 +65,7 @@ lint: install
 	$(BIN)/bandit -q -c pyproject.toml -r src dags jobs
 
 # Starts its own PostgreSQL and S3 server (beside any `make up` stack) and stops them even on failure.
-test: install browser lint
+test: install bi browser lint
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 # Speed figures (not pass/fail) at city scale: extraction from SQLite and PostgreSQL vs a naive
@@ -59,9 +73,10 @@ test: install browser lint
 bench: install
 	$(BIN)/govlake bench --scale city
 
-# PostgreSQL, the S3 server and Airflow (UI URL printed) on free loopback ports; NO_AIRFLOW=1 skips Airflow.
-up: install
-	$(BIN)/govlake services up $(if $(NO_AIRFLOW),--no-airflow)
+# PostgreSQL, the S3 server, Airflow and Superset with the dashboards imported (URLs printed) on free
+# loopback ports; NO_AIRFLOW=1 skips Airflow, NO_SUPERSET=1 Superset.
+up: install bi
+	$(BIN)/govlake services up $(if $(NO_AIRFLOW),--no-airflow) $(if $(NO_SUPERSET),--no-superset)
 
 down: install
 	$(BIN)/govlake services down
@@ -77,5 +92,13 @@ lock:
 	  var/lock-venv/bin/pip freeze --exclude govlake; } > constraints.txt
 	rm -rf var/lock-venv
 
+# Regenerates constraints-bi.txt from a clean resolve of BI_REQUIREMENTS.
+lock-bi:
+	rm -rf var/lock-venv-bi && $(PYTHON) -m venv var/lock-venv-bi
+	var/lock-venv-bi/bin/pip install -q $(BI_REQUIREMENTS)
+	{ echo '# Exact versions of every package in .venv-bi (Superset 6.1.0; DESIGN.md "venv B"), from a working install.'; \
+	  echo '# Regenerate: make lock-bi'; var/lock-venv-bi/bin/pip freeze; } > constraints-bi.txt
+	rm -rf var/lock-venv-bi
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(BI_VENV) var

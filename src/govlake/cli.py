@@ -26,7 +26,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Settings.", no_args_is_help=True)
 services_app = typer.Typer(
-    help="Local PostgreSQL, S3 server and Airflow (the services profile).", no_args_is_help=True
+    help="Local PostgreSQL, S3 server, Airflow and Superset (the services profile).",
+    no_args_is_help=True,
 )
 warehouse_app = typer.Typer(help="The warehouse schema.", no_args_is_help=True)
 simulate_app = typer.Typer(help="The simulated department systems.", no_args_is_help=True)
@@ -42,6 +43,11 @@ backup_app = typer.Typer(help="Back up the warehouse or the lake.", no_args_is_h
 app.add_typer(backup_app, name="backup")
 restore_app = typer.Typer(help="Restore the warehouse or the lake.", no_args_is_help=True)
 app.add_typer(restore_app, name="restore")
+dashboards_app = typer.Typer(
+    help="Superset dashboards kept as code in dashboards/ (import, export, validate).",
+    no_args_is_help=True,
+)
+app.add_typer(dashboards_app, name="dashboards")
 console = Console()
 
 
@@ -70,13 +76,20 @@ def services_up(
     airflow: bool = typer.Option(
         True, help="also start Airflow (API server and UI, scheduler, DAG processor, triggerer)"
     ),
+    superset: bool = typer.Option(
+        True, help="also start Superset and import the dashboards of dashboards/"
+    ),
 ) -> None:
-    """Start PostgreSQL, the S3 server and Airflow on loopback (idempotent); print where."""
-    from govlake import services
+    """Start PostgreSQL, the S3 server, Airflow and Superset on loopback; print where."""
+    from govlake import dashboards, services
 
-    what = "PostgreSQL, the S3 server and Airflow" if airflow else "PostgreSQL and the S3 server"
+    parts = ["PostgreSQL", "the S3 server"] + ["Airflow"] * airflow + ["Superset"] * superset
+    what = ", ".join(parts[:-1]) + " and " + parts[-1]
     with console.status(f"starting {what}"):
-        stack = services.up(name, var_dir=get_settings().var_dir, airflow=airflow)
+        stack = services.up(
+            name, var_dir=get_settings().var_dir, airflow=airflow, superset=superset
+        )
+        counts = dashboards.deploy(stack) if superset else None
     _print_status(services.status(name, var_dir=get_settings().var_dir))
     say(f"use them: [bold]set -a; . {stack.state_dir / 'govlake.env'}; set +a[/]")
     if stack.airflow:
@@ -84,6 +97,12 @@ def services_up(
             f"Airflow UI: [bold]{stack.airflow.url}[/] (user {stack.airflow.user}, password in "
             f"{stack.airflow.password_file}); the airflow command: "
             f"set -a; . {stack.airflow.env_file}; set +a"
+        )
+    if stack.superset:
+        say(
+            f"Superset: [bold]{stack.superset.url}[/] (user {stack.superset.user}, password "
+            f"superset_admin_password in {stack.state_dir / 'secrets.json'}); "
+            f"dashboards imported: {counts}"
         )
 
 
@@ -117,6 +136,51 @@ def _print_status(status: dict) -> None:
         else:
             table.add_row(str(key), str(value))
     console.print(table)
+
+
+@dashboards_app.command("import")
+def dashboards_import(name: str = "local") -> None:
+    """Import dashboards/ into the stack's Superset (started if need be), the database entry
+    pointed at the stack's warehouse as the BI login; validated first."""
+    from govlake import dashboards, services
+
+    stack = services.up(name, var_dir=get_settings().var_dir, superset=True)
+    counts = dashboards.deploy(stack)
+    say(f"imported {counts} into {stack.superset.url}")
+
+
+@dashboards_app.command("export")
+def dashboards_export(name: str = "local") -> None:
+    """Export every dashboard of the stack's Superset into dashboards/ (database URI made a
+    placeholder)."""
+    from govlake import dashboards, services
+
+    stack = services.up(name, var_dir=get_settings().var_dir, superset=True)
+    written = dashboards.export_from(stack)
+    say(f"wrote {len(written)} files into {dashboards.ASSETS_DIR}")
+
+
+@dashboards_app.command("validate")
+def dashboards_validate(
+    warehouse_url: str = typer.Option(
+        None, help="check against this warehouse (default: the schema the migrations define)"
+    ),
+) -> None:
+    """Check that every chart's dataset and every dataset's columns exist in the warehouse."""
+    import tempfile
+    from pathlib import Path
+
+    from govlake import dashboards
+
+    assets = dashboards.read_bundle()
+    if warehouse_url:
+        columns = dashboards.warehouse_columns(warehouse_url)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            columns = dashboards.schema_columns(Path(scratch))
+    dashboards.check(assets, columns)
+    kinds = {k: sum(p.startswith(f"{k}/") for p in assets) for k in dashboards.KINDS}
+    say(f"dashboards/ is valid: {kinds}")
 
 
 @warehouse_app.command("migrate")

@@ -11,6 +11,7 @@ test suite's stacks ("test-<pid>") run side by side. Everything a stack owns liv
     s3.pid  s3.log  s3data/
     pg/           PostgreSQL: data/, run/ (unix socket), postgres.log
     airflow/      Airflow, when started (``up(..., airflow=True)``): see airflow_service.py
+    superset/     Superset, when started (``up(..., superset=True)``): see superset_service.py
 
 As root, PostgreSQL runs as user ``postgres``; if that user cannot reach ``pg/`` (the repo under
 a 0700 directory) or the socket path would be too long, ``pg/`` moves to
@@ -41,6 +42,7 @@ from govlake.errors import GovlakeError
 
 if TYPE_CHECKING:
     from govlake.airflow_service import AirflowService
+    from govlake.superset_service import SupersetService
 
 ROLE = "govlake"
 WEED_SOCKETS = Path("/tmp")  # nosec B108 # where weed puts its sockets; we only remove ours
@@ -77,6 +79,7 @@ class ServiceStack:
     s3_access_key: str = field(repr=False)
     s3_secret_key: str = field(repr=False)
     airflow: AirflowService | None = None  # set by up(..., airflow=True)
+    superset: SupersetService | None = None  # set by up(..., superset=True)
 
     @property
     def s3_endpoint(self) -> str:
@@ -120,9 +123,12 @@ class ServiceStack:
 # --------------------------------------------------------------------------- public API
 
 
-def up(name: str = "local", var_dir: Path | str = "var", airflow: bool = False) -> ServiceStack:
+def up(
+    name: str = "local", var_dir: Path | str = "var", airflow: bool = False, superset: bool = False
+) -> ServiceStack:
     """Start the stack (or return it if it is already running and healthy); with ``airflow``
-    also Airflow's API server, scheduler, DAG processor and triggerer (left as they are without)."""
+    also Airflow's API server, scheduler, DAG processor and triggerer, with ``superset`` also
+    Superset (each left as it is without)."""
     state_dir = _state_dir(name, var_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     with _locked(state_dir / ".lock"):
@@ -144,6 +150,10 @@ def up(name: str = "local", var_dir: Path | str = "var", airflow: bool = False) 
             from govlake import airflow_service
 
             stack.airflow = airflow_service.up(stack, Path(var_dir).resolve())
+        if superset:
+            from govlake import superset_service
+
+            stack.superset = superset_service.up(stack)
         return stack
 
 
@@ -164,7 +174,7 @@ def down(name: str = "local", var_dir: Path | str = "var", purge: bool = False) 
 
 def status(name: str = "local", var_dir: Path | str = "var") -> dict:
     """Whether the stack runs, with ports, pids, log files and URLs (never a secret)."""
-    from govlake import airflow_service
+    from govlake import airflow_service, superset_service
 
     state_dir = _state_dir(name, var_dir)
     state = _read_json(state_dir / "state.json")
@@ -195,6 +205,7 @@ def status(name: str = "local", var_dir: Path | str = "var") -> dict:
             "log": str(state_dir / "s3.log"),
         },
         "airflow": airflow_service.status(state_dir),
+        "superset": superset_service.status(state_dir),
     }
 
 
@@ -224,8 +235,9 @@ def _start(name: str, state_dir: Path, old: dict, creds: dict) -> ServiceStack:
 
 
 def _stop(state_dir: Path, state: dict, fast: bool = False) -> None:
-    from govlake import airflow_service
+    from govlake import airflow_service, superset_service
 
+    superset_service.stop(state_dir, fast)
     airflow_service.stop(state_dir, fast)  # first: it uses both servers
     _stop_weed(state_dir, state.get("weed_ports", {}), fast)
     if state.get("pg_dir"):

@@ -18,14 +18,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from govlake import services
+from govlake import contracts, services, steps
 from govlake.config import Settings
+from govlake.lake import Lake, Partition
 from govlake.pipeline import seed_sources
-from tests.conftest import DAY
+from govlake.quality.record import quality_tables
+from govlake.quality.rules import validation_order
+from govlake.transform.build import CURATED
+from tests.conftest import DAY, EXPECTATIONS, fail_fast_settings
 from tests.integration import airflow_client
 
 VAR_DIR = Path(__file__).resolve().parents[2] / "var"
+BUILT_WAREHOUSE = "built_warehouse"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -141,3 +147,41 @@ def services_settings(services_env, monkeypatch, tmp_path) -> Settings:
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("GOVLAKE_VAR_DIR", str(tmp_path))
     return Settings(_env_file=None)
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory, services_stack):
+    """The suite's one build of the tiny history on the services profile, into the database
+    BUILT_WAREHOUSE of the session's stack and into a DuckDB file (test_warehouse_engines.py
+    compares them; the dashboards' tests chart it)."""
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in services_stack.env().items():
+            env.setenv(key, value)
+        env.setenv("GOVLAKE_S3_BUCKET", fresh_bucket(services_stack, "warehouse-engines"))
+        env.setenv("GOVLAKE_WAREHOUSE_URL", fresh_database(services_stack, BUILT_WAREHOUSE))
+        pg = fail_fast_settings(tmp_path_factory.mktemp("engines"))
+    seed_sources(pg, DAY, "tiny")
+    for name in validation_order(list(contracts.CONTRACTS), EXPECTATIONS):
+        steps.extract(pg, name, DAY, full=True)
+        steps.validate(pg, name, DAY)
+    steps.transform(pg, DAY)  # the job gets these settings in its environment
+    duck_url = f"duckdb:///{pg.var_dir / 'warehouse' / 'govlake.duckdb'}"
+    duck = pg.model_copy(update={"warehouse_url": SecretStr(duck_url)})
+    lake = Lake.from_settings(pg)
+    tables = {t: lake.read_table(Partition("curated", t, DAY)) for t in CURATED}
+    return {
+        "settings": pg,
+        "database": BUILT_WAREHOUSE,
+        "duck_url": duck_url,
+        "pg_url": pg.warehouse_url.get_secret_value(),
+        "tables": tables | quality_tables(lake, DAY),
+        "duck_loaded": _publish(duck),
+        "pg_loaded": _publish(pg),
+    }
+
+
+def _publish(settings) -> dict[str, int]:
+    steps.migrate(settings)
+    loaded = steps.load_warehouse(settings, DAY)["loaded"]
+    steps.publish(settings, DAY)  # the portal's views as of the day
+    return loaded

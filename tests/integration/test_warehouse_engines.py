@@ -5,56 +5,24 @@ on a Spark standalone cluster (a master and two one-core workers) gives the same
 On the services profile: the tiny history is extracted from PostgreSQL into the S3 server and
 validated with the real steps (no Airflow: the DAGs' wiring is tested elsewhere), built with the
 real Spark job under spark-submit reading and writing the lake over s3a (the suite's one build, so
-its one s3a test), then published to both warehouses."""
+its one s3a test), then published to both warehouses. The build is the session fixture
+``built_warehouse`` (tests/integration/conftest.py), shared with the dashboards' tests."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
-from pydantic import SecretStr
 
-from govlake import contracts, load, spark_cluster, steps
+from govlake import load, spark_cluster, steps
 from govlake.lake import Lake, Partition
-from govlake.pipeline import seed_sources
 from govlake.publish import publicity
-from govlake.quality.record import quality_tables
-from govlake.quality.rules import validation_order
 from govlake.transform.build import CURATED
-from tests.conftest import DAY, EXPECTATIONS, fail_fast_settings
-from tests.integration.conftest import fresh_bucket
+from tests.conftest import DAY
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, services_stack):
-    with pytest.MonkeyPatch.context() as env:
-        for key, value in services_stack.env().items():
-            env.setenv(key, value)
-        env.setenv("GOVLAKE_S3_BUCKET", fresh_bucket(services_stack, "warehouse-engines"))
-        pg = fail_fast_settings(tmp_path_factory.mktemp("engines"))
-    seed_sources(pg, DAY, "tiny")
-    for name in validation_order(list(contracts.CONTRACTS), EXPECTATIONS):
-        steps.extract(pg, name, DAY, full=True)
-        steps.validate(pg, name, DAY)
-    steps.transform(pg, DAY)  # the job gets these settings in its environment
-    duck_url = f"duckdb:///{pg.var_dir / 'warehouse' / 'govlake.duckdb'}"
-    duck = pg.model_copy(update={"warehouse_url": SecretStr(duck_url)})
-    lake = Lake.from_settings(pg)
-    tables = {t: lake.read_table(Partition("curated", t, DAY)) for t in CURATED}
-    return {
-        "settings": pg,
-        "duck_url": duck_url,
-        "pg_url": pg.warehouse_url.get_secret_value(),
-        "tables": tables | quality_tables(lake, DAY),
-        "duck_loaded": _publish(duck),
-        "pg_loaded": _publish(pg),
-    }
-
-
-def _publish(settings) -> dict[str, int]:
-    steps.migrate(settings)
-    loaded = steps.load_warehouse(settings, DAY)["loaded"]
-    steps.publish(settings, DAY)  # the portal's views as of the day
-    return loaded
+def built(built_warehouse):
+    return built_warehouse
 
 
 def _checksums(url: str, tables) -> dict[str, str]:
