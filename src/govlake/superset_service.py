@@ -294,8 +294,10 @@ def _setup_bi_login(stack: ServiceStack, creds: dict) -> None:
 
     with _superuser(stack) as conn:
         conn.execute(
-            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{BI_GROUP}') "
-            f"THEN CREATE ROLE {BI_GROUP} NOLOGIN; END IF; END $$"
+            sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) "
+                "THEN CREATE ROLE {role} NOLOGIN; END IF; END $$"
+            ).format(name=sql.Literal(BI_GROUP), role=sql.Identifier(BI_GROUP))
         )
         verifier = conn.pgconn.encrypt_password(
             creds["superset_bi_password"].encode(), BI_LOGIN.encode(), b"scram-sha-256"
@@ -346,7 +348,7 @@ def _pid(root: Path) -> int | None:
 def _healthy(state: dict, timeout: float = 3) -> bool:
     url = f"http://127.0.0.1:{state['port']}/health"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http only)
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # nosec B310 # http only
             return response.read().strip() == b"OK"
     except (OSError, urllib.error.URLError):
         return False
