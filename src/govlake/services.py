@@ -52,7 +52,7 @@ GRPC_OFFSET = 10_000  # SeaweedFS convention: some clients dial <http port> + 10
 # weed mini's servers; only S3 is for people, so only S3 tries its usual port first.
 WEED_DEFAULTS = {"s3": 8333, "master": None, "volume": None, "filer": None, "admin": None}
 PG_DEFAULT_PORT = 5432
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0  # a loaded CI machine has taken over 30 s to start weed beside other stacks
 STOP_TIMEOUT = 15.0
 SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; PostgreSQL appends "/.s.PGSQL.<port>"
 
