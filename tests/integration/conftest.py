@@ -59,6 +59,16 @@ def _purge_stale_test_stacks() -> None:
             services.down(state_dir.name, VAR_DIR, purge=True)
 
 
+def own_stack(name: str) -> Iterator[services.ServiceStack]:
+    """A stack of a test module's own (e.g. for a test that kills a server), deleted after it:
+    the body of a module-scoped fixture, ``yield from own_stack("faults")``."""
+    full = f"test-{os.getpid()}-{name}"
+    try:
+        yield services.up(full, VAR_DIR)
+    finally:
+        services.down(full, VAR_DIR, purge=True)
+
+
 @pytest.fixture(scope="session")
 def services_stack() -> Iterator[services.ServiceStack]:
     name = f"test-{os.getpid()}"

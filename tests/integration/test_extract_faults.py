@@ -19,18 +19,14 @@ from govlake.errors import GovlakeError
 from govlake.lake import Lake, Partition
 from govlake.sources import sql
 from tests.conftest import DAY, REGISTER
-from tests.integration.conftest import VAR_DIR
+from tests.integration.conftest import VAR_DIR, own_stack
 
 PART = Partition("raw", REGISTER.name, DAY)
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[services.ServiceStack]:
-    name = f"test-{os.getpid()}-faults"
-    try:
-        yield services.up(name, VAR_DIR)
-    finally:
-        services.down(name, VAR_DIR, purge=True)
+    yield from own_stack("faults")
 
 
 @pytest.fixture(scope="module")
