@@ -1,6 +1,8 @@
 """Extraction when a service fails mid-run, on a stack of its own (the session's stack is shared):
 the task fails with a one-line, retryable cause that carries no secret, no partial partition
 becomes visible, and a re-run after the service is back lands the same partition as before.
+An exchange file set delivered twice is landed once (the partition's bytes unchanged), and a
+set that arrives after its day's run is picked up by the next run with every record counted.
 """
 
 from __future__ import annotations
@@ -9,15 +11,18 @@ import hashlib
 import os
 import signal
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from govlake import services, steps
 from govlake.airflow_cli import AirflowRunError, dags_test, migrate_metadata
 from govlake.config import DagSettings, Settings
+from govlake.contracts import for_system
 from govlake.errors import GovlakeError
 from govlake.lake import Lake, Partition
-from govlake.sources import sql
+from govlake.simulator import run as simulator
+from govlake.sources import exchange, sql
 from tests.conftest import DAY, REGISTER
 from tests.integration.conftest import VAR_DIR, own_stack
 
@@ -54,10 +59,10 @@ def restart(stack):
     services.up(stack.name, VAR_DIR)
 
 
-def _landed(settings: Settings) -> tuple[str, str]:
-    """The committed run of the register's raw partition and a digest of its data."""
+def _landed(settings: Settings, part: Partition = PART) -> tuple[str, str]:
+    """The committed run of a raw partition (the register's) and a digest of its data."""
     lake = Lake.from_settings(settings)
-    manifest = lake.read_manifest(PART)
+    manifest = lake.read_manifest(part)
     data = b"".join(lake.store.get_bytes(f["key"]) for f in manifest["files"])
     return manifest["run"], hashlib.sha256(data).hexdigest()
 
@@ -118,3 +123,40 @@ def test_an_unreachable_source_fails_the_airflow_task_with_its_cause(seeded, sta
     assert "\n" not in message and stack.pg_password not in message
     log = seeded.var_dir / "airflow" / "runs" / f"extract_credit-{DAY.isoformat()}.log"
     assert "Connection refused" in log.read_text() and stack.pg_password not in log.read_text()
+
+
+def _counted(result: dict) -> int:
+    """Records the files of an extract declared, against which nothing may go missing."""
+    return result["raw_rows"] + result["resends_merged"]
+
+
+def test_an_exchange_file_set_delivered_twice_is_landed_once(seeded):
+    contract = for_system("transaction")[0]
+    part = Partition("raw", contract.name, DAY)
+    first = steps.extract(seeded, contract.name, DAY)
+    landed = _landed(seeded, part)
+    steps.archive_files(seeded, contract.system, DAY)
+    store = Lake.from_settings(seeded).store
+    archived = store.list(f"{exchange.archive_prefix(contract.system, DAY)}/")
+    assert archived and not steps.files_ready(seeded, contract.system, DAY + timedelta(days=1))
+    for key in sorted(archived, key=lambda k: k.endswith(exchange.READY)):  # marker last
+        store.put_bytes(store.get_bytes(key), key.removeprefix(f"{exchange.ARCHIVE}/"))
+    again = steps.extract(seeded, contract.name, DAY)  # the set is in the inbox and the archive
+    assert again["raw_rows"] == first["raw_rows"] and again["source_files"] == first["source_files"]
+    run, data = _landed(seeded, part)
+    assert run != landed[0] and data == landed[1]  # replaced whole, nothing doubled
+
+
+def test_an_exchange_file_set_arriving_after_the_run_is_picked_up(seeded):
+    contract = for_system("transaction")[0]
+    late = DAY + timedelta(days=1)
+    assert not steps.files_ready(seeded, contract.system, late)  # the sensor keeps waiting
+    with pytest.raises(GovlakeError):
+        steps.extract(seeded, contract.name, late)  # a run that does not wait lands nothing
+    assert Lake.from_settings(seeded).read_manifest(Partition("raw", contract.name, late)) is None
+    simulator.day(seeded, late)  # the trading centre delivers, late
+    assert steps.files_ready(seeded, contract.system, late)
+    result = steps.extract(seeded, contract.name, late)
+    marker = exchange.ready(Lake.from_settings(seeded).store, contract.system, late)
+    declared = sum(e["rows"] for e in marker["files"] if e["table"] == contract.table)
+    assert result["rejected_files"] == [] and _counted(result) == declared  # nothing lost
