@@ -4,6 +4,7 @@ small interface. The lake's partitions and the simulator's exchange files are wr
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -40,16 +41,38 @@ class LocalStore:
 
     def put_file(self, local_path: Path, key: str) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(local_path, target)
+        with self._writing(key, partial=target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(local_path, target)
 
     def put_bytes(self, data: bytes, key: str, content_type: str | None = None) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
+        with self._writing(key):  # the old file stays until the new one is whole
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+    @contextmanager
+    def _writing(self, key: str, partial: Path | None = None) -> Iterator[None]:
+        """A full disk (or quota) fails the write as a LakeError naming the lake directory, and
+        leaves no half-written file behind (readers trust only committed manifests anyway)."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            if partial is not None:
+                partial.unlink(missing_ok=True)  # a half-copied file
+            raise LakeError(
+                f"cannot write {key} to the lake directory {self.root}: {exc.strerror}; "
+                "free space there and re-run"
+            ) from None
 
     def get_bytes(self, key: str) -> bytes | None:
         path = self._path(key)
