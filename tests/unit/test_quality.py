@@ -110,3 +110,16 @@ def test_numeric_text_too_wide_for_the_clean_decimal_is_quarantined_not_a_crash(
     assert result.clean.num_rows + result.quarantine.num_rows == 5
     held = {r["enterprise_id"]: r[REASONS] for r in result.quarantine.to_pylist()}
     assert all("registered_capital_is_number" in held[i] for i in range(4))
+
+
+def test_codes_lose_control_characters_and_bidi_overrides_too():
+    # Found by tests/unit/test_malformed_input.py: codes kept them and reached clean/.
+    frame = pd.DataFrame({c: [None] * 3 for c in REGISTER.column_names})
+    frame["uscc"] = [
+        "9135\u202e0100M000100Y43",
+        "91350100M000100Y43\x00",
+        "\u200b91350100m000100y43",
+    ]
+    out, changes = normalise(_text_table(frame), REGISTER)
+    assert out.column("uscc").to_pylist() == ["91350100M000100Y43"] * 3
+    assert changes["uscc:code"] == 3
