@@ -98,3 +98,28 @@ def test_numeric_text_becomes_a_fixed_scale_decimal_rounded_half_away_from_zero(
 
     out = _decimal(pa.array(["1.23455", "-0.00005", "7", None]), pa.decimal128(20, 4))
     assert out.to_pylist() == [Decimal("1.2346"), Decimal("-0.0001"), Decimal("7.0000"), None]
+
+
+def test_numeric_text_too_wide_for_the_clean_decimal_is_quarantined_not_a_crash(register):
+    # Found by tests/unit/test_malformed_input.py: such text used to raise ArrowInvalid in the cast.
+    rows = register.rows.iloc[[0] * 5].copy()
+    rows["enterprise_id"] = range(5)
+    rows["uscc"] = register.rows["uscc"].iloc[:5].to_numpy()
+    rows["registered_capital"] = ["9" * 40, "NaN", "Infinity", "0." + "1" * 20, "12.5"]
+    result = validate_and_split(_raw(rows), REGISTER, EXPECTATIONS)
+    assert result.clean.num_rows + result.quarantine.num_rows == 5
+    held = {r["enterprise_id"]: r[REASONS] for r in result.quarantine.to_pylist()}
+    assert all("registered_capital_is_number" in held[i] for i in range(4))
+
+
+def test_codes_lose_control_characters_and_bidi_overrides_too():
+    # Found by tests/unit/test_malformed_input.py: codes kept them and reached clean/.
+    frame = pd.DataFrame({c: [None] * 3 for c in REGISTER.column_names})
+    frame["uscc"] = [
+        "9135\u202e0100M000100Y43",
+        "91350100M000100Y43\x00",
+        "\u200b91350100m000100y43",
+    ]
+    out, changes = normalise(_text_table(frame), REGISTER)
+    assert out.column("uscc").to_pylist() == ["91350100M000100Y43"] * 3
+    assert changes["uscc:code"] == 3

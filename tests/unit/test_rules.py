@@ -96,3 +96,18 @@ def test_a_fine_typed_in_yuan_is_told_from_a_large_fine():
     amount = pd.Series(["2000", "0.2", "15000", None])
     content = pd.Series(["罚款人民币2000元", "罚款人民币2000元", "罚款人民币150000000元", "警告"])
     assert looks_entered_in_yuan(amount, content).tolist() == [True, False, True, False]
+
+
+def test_day_gaps_of_placeholder_dates_centuries_apart_do_not_overflow():
+    # Found by tests/unit/test_malformed_input.py: pandas' nanosecond timedeltas raised
+    # OutOfBoundsDatetime for a 9999-12-31 placeholder against a real date.
+    from govlake.quality.expectations import _gap
+
+    earlier = pd.Series([pd.Timestamp("2020-01-01").to_pydatetime(), None], dtype=object)
+    later = pd.Series(["9999-12-31", "2020-01-02"], dtype=object)
+    early_stamps = pd.Series(pd.array(["0001-01-02", "2020-01-01"], dtype="datetime64[us]"))
+    late_stamps = pd.Series(pd.array(["9999-12-30", "2020-01-02"], dtype="datetime64[us]"))
+    days = _gap(early_stamps, late_stamps, "days")
+    assert days.tolist() == [3652056.0, 1.0]
+    assert _gap(early_stamps, late_stamps, "instant").iloc[1] == 86400.0
+    assert _gap(earlier, later, "days").isna().tolist() == [True, True]  # text past pandas' range

@@ -64,7 +64,9 @@ def _custom(frame: pd.DataFrame, expectation, condition) -> tuple[np.ndarray, np
     params = {k: getattr(expectation, k) for k in condition.params}
     passing = condition.predicate(frame[list(expectation.column_list)], **params)
     checked_all = np.zeros(len(frame), dtype=bool)  # ignore_row_if "never": no row is skipped
-    return ~passing.to_numpy(dtype=bool), checked_all
+    # A predicate over Arrow-backed text can answer NA for a missing value (found by fuzzing:
+    # it raised here); a missing value is not this rule's to judge (not-null rules own it).
+    return ~passing.fillna(True).to_numpy(dtype=bool), checked_all
 
 
 # -- GX's own types, as its pandas metrics compute them ------------------------------------------

@@ -243,14 +243,24 @@ def working_day_number(days: pd.Series) -> pd.Series:
     return out
 
 
+def _elapsed(values: pd.Series, unit: str) -> pd.Series:
+    """Whole ``unit`` s (``us`` or ``D``) since the epoch, NaN where there is no time. In numpy's
+    int64 counts, not pandas' nanosecond timedeltas: those overflow (and raise) for a gap of
+    more than 292 years, e.g. a placeholder 9999-12-31 against a real date."""
+    stamps = as_time(values).to_numpy().astype(f"datetime64[{unit}]")
+    counts = stamps.astype("int64").astype(float)
+    counts[np.isnat(stamps)] = np.nan
+    return pd.Series(counts, index=values.index)
+
+
 def _gap(earlier: pd.Series, later: pd.Series, unit: Unit) -> pd.Series:
     """later - earlier: seconds (instant), calendar days, working days, or a number."""
     if unit == "number":
         return as_number(later) - as_number(earlier)
     if unit == "instant":
-        return (as_time(later) - as_time(earlier)).dt.total_seconds()
+        return (_elapsed(later, "us") - _elapsed(earlier, "us")) / 1e6
     if unit == "days":
-        return (as_time(later).dt.normalize() - as_time(earlier).dt.normalize()).dt.days
+        return _elapsed(later, "D") - _elapsed(earlier, "D")
     return working_day_number(later) - working_day_number(earlier)
 
 

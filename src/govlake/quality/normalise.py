@@ -1,6 +1,6 @@
 """The one normaliser. Runs once, before validation, vectorised over the raw rows' Arrow columns.
 
-Codes: NFKC (full-width to half-width), drop whitespace, upper-case. Text: drop control
+Codes: NFKC (full-width to half-width), drop controls and whitespace, upper-case. Text: drop control
 characters, NUL and bidi overrides, trim; names otherwise stay as the source wrote them (they are
 published). Dates in the usual department formats become ISO ``YYYY-MM-DD``. Region codes
 (columns named ``region_code`` or ``*_region_code``) that GB/T 2260 retired are mapped to their
@@ -87,7 +87,8 @@ def _drop(values: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
 
 
 def _code(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.utf8_upper(_drop(_nfkc(values), _SPACE))
+    # Controls, NUL and bidi overrides go from codes too (a code is text; found by fuzzing).
+    return pc.utf8_upper(_drop(_drop(_nfkc(values), _CONTROL), _SPACE))
 
 
 def _text(values: pa.ChunkedArray) -> pa.ChunkedArray:

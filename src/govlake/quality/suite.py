@@ -131,14 +131,13 @@ def _column_rules(column: Column) -> list:
         )
     if column.clean_type == "date" and column.source_type != "date":
         rules.append(_tag(custom.ExpectColumnValuesToBeIsoDate(column=name), f"{name}_is_date"))
-    if column.clean_type.startswith("decimal") and column.source_type.startswith(
-        ("varchar", "text")
-    ):
+    if column.clean_type.startswith("decimal"):  # raw holds numerics as text (any source)
+        precision, scale = map(int, column.clean_type[8:-1].split(","))
+        # Digits that fit the clean decimal: wider text (or NaN, Infinity) would fail the cast.
+        regex = rf"^-?\d{{1,{precision - scale}}}(?:\.\d{{1,12}})?$"
         rules.append(
             _tag(
-                gx.expectations.ExpectColumnValuesToMatchRegex(
-                    column=name, regex=r"^-?\d+(\.\d+)?$"
-                ),
+                gx.expectations.ExpectColumnValuesToMatchRegex(column=name, regex=regex),
                 f"{name}_is_number",
             )
         )
