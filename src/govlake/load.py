@@ -3,7 +3,8 @@
 The warehouse model belongs to the Alembic migrations in ``warehouse/migrations``; this module runs
 them (:func:`migrate`), replaces the whole content of a build's tables in one transaction
 (:func:`publish`: DuckDB scans the registered Arrow table, PostgreSQL takes ``COPY ...
-FROM STDIN``; a table with content gets only the rows that differ), and computes an
+FROM STDIN``; a table with content gets only the rows that differ; a publish of a day older than
+the one the warehouse holds is refused, :class:`OlderDay`), and computes an
 order-independent content checksum that is the same for the same content in both engines
 (:func:`table_checksum`).
 
@@ -264,7 +265,28 @@ def replace_tables(url: str, tables: Mapping[str, pa.Table]) -> dict[str, int]:
     return {table: done.rows for table, done in publish(url, tables).items()}
 
 
-def publish(url: str, tables: Mapping[str, pa.Table]) -> dict[str, Published]:
+@dataclass(frozen=True)
+class AsOf:
+    """The day a publish is of, and where the warehouse keeps the day it holds: ``column`` of
+    the one-row ``table`` (which the publish itself replaces)."""
+
+    table: str
+    column: str
+    day: date
+
+
+class OlderDay(Exception):  # noqa: N818 (not an error: the publish is skipped on purpose)
+    """A publish refused because the warehouse already holds a later day (``newest``): a
+    backfill of a past day never takes the warehouse or the portal back in time."""
+
+    def __init__(self, as_of: AsOf, newest: date) -> None:
+        super().__init__(f"{as_of.table} holds {newest}, later than {as_of.day}")
+        self.as_of, self.newest = as_of, newest
+
+
+def publish(
+    url: str, tables: Mapping[str, pa.Table], as_of: AsOf | None = None
+) -> dict[str, Published]:
     """Replace the whole content of every table with its data in ONE transaction (the atomic
     publish of a build). Readers see every table's old content or every table's new content,
     never a mix or an empty table, and a failure leaves all of them as they were. Only the
@@ -272,14 +294,29 @@ def publish(url: str, tables: Mapping[str, pa.Table]) -> dict[str, Published]:
 
     A table with content gets only the difference: the data is staged in a temporary table,
     and only the rows it does not hold identically are removed and written, so a day that
-    changes little writes little (index upkeep, not the scan, is what a big rewrite costs)."""
+    changes little writes little (index upkeep, not the scan, is what a big rewrite costs).
+
+    With ``as_of``, the day the warehouse holds is read in the same transaction first: if it is
+    later than ``as_of.day``, nothing is written and :class:`OlderDay` is raised. The same day
+    again (a re-run) is published as usual."""
     published = {}
     publishing = f"publishing {', '.join(tables)}"
     with _connect(url) as conn, _failing_as(url, publishing), conn.begin():
+        if as_of is not None:
+            newest = _newest_day(conn, url, as_of)
+            if newest is not None and newest > as_of.day:
+                raise OlderDay(as_of, newest)
         for table, data in tables.items():
             with _failing_as(url, f"loading {table}"):
                 published[table] = _replace(conn, url, table, data)
     return published
+
+
+def _newest_day(conn: sa.Connection, url: str, as_of: AsOf) -> date | None:
+    _table_columns(conn, url, as_of.table)
+    target = _table(as_of.table, [as_of.column])
+    newest = conn.execute(sa.select(sa.func.max(target.c[as_of.column]))).scalar_one()
+    return newest.date() if isinstance(newest, datetime) else newest
 
 
 def _replace(conn: sa.Connection, url: str, table: str, data: pa.Table) -> Published:

@@ -21,6 +21,8 @@ from govlake.lake import Lake, Partition
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from govlake import load
+
 log = logging.getLogger(__name__)
 BUILD_DAY = "ops.warehouse_build"  # the day of the build the warehouse holds (one row)
 
@@ -394,7 +396,12 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     """Publish the day's build atomically: every warehouse table replaced by its curated
     partition (only the rows that differ are written and removed), the data-quality record
     by what the lake's manifests say up to the day, and the build's day, all in one transaction
-    (readers see the previous build or this one, never a mix)."""
+    (readers see the previous build or this one, never a mix).
+
+    A build of a day older than the one the warehouse holds (a backfill behind the daily runs)
+    is not loaded: the warehouse keeps the newer build, the day's lake partitions (raw, clean,
+    curated) stay rewritten, and the summary says ``skipped`` and why (logged as a warning, kept
+    as the task's XCom). The task succeeds, so a backfill completes."""
     import pyarrow as pa
 
     from govlake import load
@@ -405,7 +412,11 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     lake = Lake.from_settings(settings)
     curated = _CuratedTables(lake, day, CURATED)
     built = {BUILD_DAY: pa.table({"day": pa.array([day], pa.date32())})}
-    published = load.publish(url, ChainMap(curated, quality_tables(lake, day), built))
+    tables = ChainMap(curated, quality_tables(lake, day), built)
+    try:
+        published = load.publish(url, tables, load.AsOf(BUILD_DAY, "day", day))
+    except load.OlderDay as older:
+        return _skipped(url, "load", older)
     lineage.report(
         inputs=[lineage.partition(settings, Partition("curated", t, day)) for t in CURATED],
         outputs=[lineage.table(url, t) for t in published],
@@ -431,13 +442,19 @@ def publish(settings: Settings, day: date) -> dict:
     model replace the warehouse's ``ops.publication*`` and ``ops.credit_scoring*`` in one
     transaction, and so what every portal view and credit mart shows; returns how many penalty
     decisions are shown and why the others are not, how many decisions were published within
-    7 working days, and the enterprises per credit grade."""
+    7 working days, and the enterprises per credit grade. A day older than the portal's is
+    skipped (as :func:`load_warehouse` skips it), so a backfill leaves the portal as of the
+    newest day."""
     from govlake import load
     from govlake.publish import grading, publicity
 
     url = warehouse_url(settings)
     rules = publicity.rule_tables(settings.publicity, day)
-    load.publish(url, rules | grading.scoring_tables(settings.credit_scoring))
+    as_of = load.AsOf(publicity.PUBLICATION, "as_of", day)
+    try:
+        load.publish(url, rules | grading.scoring_tables(settings.credit_scoring), as_of)
+    except load.OlderDay as older:
+        return _skipped(url, "publish", older)
     status = ["is_shown", "not_published_reason", "withdrawn_reason"]
     lineage.report(
         inputs=[lineage.table(url, t) for t in (*publicity.SOURCES, *grading.SOURCES)],
@@ -470,6 +487,18 @@ def feed_credit(settings: Settings, day: date) -> dict:
         outputs=[lineage.table(credit_url, t.name) for t in credit_feed.TARGET.sorted_tables],
     )
     return done
+
+
+def _skipped(url: str, step: str, older: load.OlderDay) -> dict:
+    """The summary of a step that left the warehouse as it was, for a newer day it holds."""
+    day, newest = older.as_of.day.isoformat(), older.newest.isoformat()
+    log.warning("%s of %s skipped: the warehouse holds %s, a later day", step, day, newest)
+    return {
+        "warehouse": redact_url(url),
+        "day": day,
+        "skipped": f"the warehouse holds {newest}, a later day",
+        "newest": newest,
+    }
 
 
 class _CuratedTables(Mapping):

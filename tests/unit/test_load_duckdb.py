@@ -226,3 +226,21 @@ def test_errors_are_warehouse_errors(tmp_path: Path, url: str) -> None:
 def test_the_migrations_head_is_the_newest_file() -> None:
     newest = sorted((load.MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))[-1]
     assert load.head_revision() == newest.name.split("_", 1)[0]
+
+
+def test_a_publish_of_an_older_day_is_refused_and_changes_nothing(url: str) -> None:
+    build_day = "ops.warehouse_build"
+    newer, older = date(2026, 11, 24), date(2026, 11, 23)
+
+    def build(day: date, rows: int) -> dict[str, pa.Table]:
+        return {TABLE: register(rows), build_day: pa.table({"day": pa.array([day], pa.date32())})}
+
+    load.publish(url, build(newer, 5), load.AsOf(build_day, "day", newer))
+    before = load.table_checksum(url, TABLE)
+    with pytest.raises(load.OlderDay) as refused:
+        load.publish(url, build(older, 2), load.AsOf(build_day, "day", older))
+    assert refused.value.newest == newer
+    assert load.table_checksum(url, TABLE) == before
+    assert _query(url, f"select day from {build_day}") == [(newer,)]  # noqa: S608
+    load.publish(url, build(newer, 3), load.AsOf(build_day, "day", newer))  # a re-run: loaded
+    assert load.row_count(url, TABLE) == 3
