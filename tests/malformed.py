@@ -18,6 +18,7 @@ import pyarrow as pa
 from hypothesis import strategies as st
 
 from govlake.contracts import Column, Contract
+from govlake.contracts.types import arrow_clean_type, arrow_source_type
 from govlake.simulator.defects import _HOSTILE, _RARE
 
 BATCH_ROWS = 500
@@ -47,7 +48,7 @@ def _text(column: Column) -> st.SearchStrategy:
     )
 
 
-def _number_text(column: Column) -> st.SearchStrategy:
+def _number_text() -> st.SearchStrategy:
     return st.one_of(
         st.decimals(allow_nan=True, allow_infinity=True).map(str),
         st.integers().map(str),
@@ -58,16 +59,16 @@ def _number_text(column: Column) -> st.SearchStrategy:
 
 def values(column: Column) -> st.SearchStrategy:
     """Malformed (or merely odd) raw values for ``column``, as its raw Arrow type holds them."""
-    base = column.source_type.split("(")[0]
-    if base == "integer":
+    raw = arrow_source_type(column.source_type)
+    if pa.types.is_integer(raw):
         odd = st.one_of(
             st.integers(-(2**63), 2**63 - 1), st.sampled_from([0, -1, 999_999_999, 2**63 - 1])
         )
-    elif base == "numeric" or column.clean_type.startswith("decimal"):
-        odd = _number_text(column)
-    elif base == "timestamp":
+    elif pa.types.is_decimal(arrow_clean_type(column.clean_type)):  # raw holds it as text
+        odd = _number_text()
+    elif pa.types.is_timestamp(raw):
         odd = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30))
-    elif base == "date":
+    elif pa.types.is_date(raw):
         odd = st.dates(min_value=date(1, 1, 2), max_value=date(9999, 12, 30))
     else:
         odd = _text(column)

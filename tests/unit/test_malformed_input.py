@@ -10,10 +10,10 @@ At least 10,000 rows are fed per table.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -38,7 +38,6 @@ FUZZ = settings(
     ],  # no shrinking: a failing 500-row batch is reported as it is
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-CONTROL = re.compile(_CONTROL.replace(r"\x{", r"\u").replace("}", "").replace(r"\u", "\\u"))
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +70,9 @@ def check_batch(raw: pa.Table, contract: Contract) -> Counter[str]:
             assert all(len(v) <= column.max_length for v in text), column.name
         if column.values is not None:
             assert set(text) <= set(column.values), column.name
-        if column.normalise:
-            assert not any(CONTROL.search(v) for v in text), column.name
+        if column.normalise and text:  # the normaliser's own pattern finds none left
+            left = pc.match_substring_regex(pa.array(text), _CONTROL)
+            assert not pc.any(left).as_py(), column.name
     flagged = sum(1 for f in clean.column(FLAGS).to_pylist() if f)
     return Counter(clean=clean.num_rows, flagged=flagged, quarantined=held.num_rows)
 

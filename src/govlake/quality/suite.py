@@ -27,6 +27,7 @@ from great_expectations.expectations.expectation_configuration import Expectatio
 
 import govlake.quality.expectations as custom
 from govlake.contracts import Column, Contract
+from govlake.contracts.types import arrow_clean_type
 from govlake.quality.rules import document, lookups
 
 QUARANTINE, FLAG = "quarantine", "flag"
@@ -131,10 +132,10 @@ def _column_rules(column: Column) -> list:
         )
     if column.clean_type == "date" and column.source_type != "date":
         rules.append(_tag(custom.ExpectColumnValuesToBeIsoDate(column=name), f"{name}_is_date"))
-    if column.clean_type.startswith("decimal"):  # raw holds numerics as text (any source)
-        precision, scale = map(int, column.clean_type[8:-1].split(","))
+    clean = arrow_clean_type(column.clean_type)
+    if pa.types.is_decimal(clean):  # raw holds numerics as text (any source)
         # Digits that fit the clean decimal: wider text (or NaN, Infinity) would fail the cast.
-        regex = rf"^-?\d{{1,{precision - scale}}}(?:\.\d{{1,12}})?$"
+        regex = rf"^-?\d{{1,{clean.precision - clean.scale}}}(?:\.\d{{1,12}})?$"
         rules.append(
             _tag(
                 gx.expectations.ExpectColumnValuesToMatchRegex(column=name, regex=regex),
