@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from govlake import services
+from govlake import locks, services
 from govlake.services import ServiceError
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ def _start(
     port = services._free_port([old_port, API_DEFAULT_PORT], set())
     env = _env(stack, var_dir, root, port, creds)
     _migrate(airflow, root, env)
-    with services._locked(stack.state_dir.parent / ".start.lock"):
+    with locks.file_lock(stack.state_dir.parent / ".start.lock"):
         if not services._port_free(port):
             port = services._free_port([API_DEFAULT_PORT], set())
             env = _env(stack, var_dir, root, port, creds)

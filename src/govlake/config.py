@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     # an API key, so it is a secret.
     lineage_transport: SecretStr | None = None
 
+    # How long a step waits for another run of the same work to end (govlake.locks).
+    lock_timeout_seconds: float = 3600.0
+
     # Extraction.
     extract_lookback_hours: int = 24
     extract_batch_rows: int = 50_000

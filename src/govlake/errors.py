@@ -32,3 +32,7 @@ class GateError(GovlakeError):
     a re-validation or an operator's recorded override can."""
 
     retryable = False
+
+
+class LockTimeout(GovlakeError):
+    """Another run held the work's lock for longer than the settings allow."""

@@ -6,8 +6,10 @@ table's ranked versions after a build, ``govlake.transform.state``). A partition
 written whole and replaced whole: the data files of a write go under a fresh ``run=<id>/``
 prefix, then ``_manifest.json`` is put in one request. The manifest is the commit point on both
 backends (S3 has no rename): readers follow it, so they see the old partition or the new one,
-never a mix. Files of older runs are deleted after the commit. The manifest also records the
-schema's fingerprint, the write's timings and the Airflow run that made it.
+never a mix. A commit deletes the files of the manifest it replaced (and of writes abandoned
+hours ago), never those of another write still in flight, so two writers of one partition at once
+leave the last one's content whole (the steps also take turns: ``govlake.locks``). The manifest
+also records the schema's fingerprint, the write's timings and the Airflow run that made it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 
 ZONES = ("exchange", "archive", "raw", "quarantine", "clean", "curated", "state")
 MANIFEST = "_manifest.json"
+RUN_TIME = "%Y%m%dT%H%M%S"  # a run's id starts with its start time (UTC)
+# A write unfinished this long after it started was abandoned (its writer died): the next commit
+# deletes its files. Far longer than any write takes.
+ABANDONED = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class Lake:
     @staticmethod
     def new_run_prefix(partition: Partition) -> str:
         """Where a new write of ``partition`` puts its files before committing them."""
-        return f"{partition.prefix}/run={datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        return f"{partition.prefix}/run={datetime.now(UTC):{RUN_TIME}}-{uuid.uuid4().hex[:8]}"
 
     def commit(
         self,
@@ -156,17 +162,26 @@ class Lake:
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **metadata,
         }
-        # Only older runs' files: other keys under the prefix (a quarantined exchange file's copy
-        # under files/) are not the partition's to delete.
-        stale = [
-            k for k in self.store.list(f"{partition.prefix}/run=") if not k.startswith(run + "/")
-        ]
+        replaced = (self.read_manifest(partition) or {}).get("run")
         self.store.put_bytes(
             json.dumps(manifest, ensure_ascii=False, indent=1).encode(),
             f"{partition.prefix}/{MANIFEST}",
         )
-        self.store.delete(stale)
+        self.store.delete(self._stale(partition, manifest["run"], replaced))
         return manifest
+
+    def _stale(self, partition: Partition, run: str, replaced: str | None) -> list[str]:
+        """The files a commit of ``run`` makes garbage: the replaced manifest's, and those of
+        writes abandoned long ago (a writer that died). Never another write's still in flight:
+        its own commit would point at deleted files. Only ``run=`` folders: other keys under the
+        prefix (a quarantined exchange file's copy under files/) are not the partition's."""
+        started = _run_started(run)
+        stale = []
+        for key in self.store.list(f"{partition.prefix}/run="):
+            other = key.removeprefix(partition.prefix + "/").split("/", 1)[0]
+            if other != run and (other == replaced or started - _run_started(other) > ABANDONED):
+                stale.append(key)
+        return stale
 
     def partitions(self, zone: str, dataset: str, until: date | None = None) -> list[Partition]:
         """The committed partitions of a dataset, oldest first (those up to ``until``)."""
@@ -178,6 +193,12 @@ class Lake:
                 if until is None or dt <= until:
                     found.append(Partition(zone, dataset, dt))
         return sorted(found, key=lambda p: p.dt)
+
+
+def _run_started(run: str) -> datetime:
+    """When the write of a run (its folder's name, ``run=<time>-<id>``) started."""
+    started = run.removeprefix("run=").split("-", 1)[0]
+    return datetime.strptime(started, RUN_TIME).replace(tzinfo=UTC)
 
 
 def _orchestrator_run() -> dict:

@@ -73,7 +73,7 @@ def _first_line(exc: BaseException, url: str) -> str:
 
 
 @contextmanager
-def _connect(url: str) -> Iterator[sa.Connection]:
+def connect(url: str) -> Iterator[sa.Connection]:
     engine = _engine(url)
     try:
         try:
@@ -113,7 +113,7 @@ def _driver_errors(url: str) -> tuple[type[BaseException], ...]:
 
 
 @contextmanager
-def _failing_as(url: str, doing: str) -> Iterator[None]:
+def failing_as(url: str, doing: str) -> Iterator[None]:
     """Turn a database error into a WarehouseError; not chained, as the driver's detail may
     quote row values."""
     try:
@@ -140,7 +140,7 @@ def _run_alembic(url: str, direction: str, revision: str, doing: str) -> None:
     from alembic import command
     from alembic.util import CommandError
 
-    with _connect(url) as conn, _failing_as(url, doing):
+    with connect(url) as conn, failing_as(url, doing):
         try:
             getattr(command, direction)(_alembic(conn), revision)
         except CommandError as exc:  # e.g. an unknown revision
@@ -169,7 +169,7 @@ def head_revision() -> str:
 
 def current_revision(url: str) -> str | None:
     """The warehouse's Alembic revision, or None before the first migration."""
-    with _connect(url) as conn, _failing_as(url, "reading the warehouse revision"):
+    with connect(url) as conn, failing_as(url, "reading the warehouse revision"):
         if not _columns(conn, VERSION_SCHEMA, VERSION_TABLE):
             return None
         version = sa.table(VERSION_TABLE, sa.column("version_num"), schema=VERSION_SCHEMA)
@@ -218,7 +218,7 @@ def _table_columns(conn: sa.Connection, url: str, table: str) -> list[_Column]:
 
 def column_names(url: str, table: str) -> list[str]:
     """The warehouse table's columns, in order (what a load can fill)."""
-    with _connect(url) as conn:
+    with connect(url) as conn:
         return [c.name for c in _table_columns(conn, url, table)]
 
 
@@ -228,14 +228,14 @@ def _table(table: str, names: list[str]) -> sa.TableClause:
 
 
 def row_count(url: str, table: str) -> int:
-    with _connect(url) as conn, _failing_as(url, f"counting {table}"):
+    with connect(url) as conn, failing_as(url, f"counting {table}"):
         _table_columns(conn, url, table)
         return conn.execute(sa.select(sa.func.count()).select_from(_table(table, []))).scalar_one()
 
 
 def group_counts(url: str, table: str, columns: list[str]) -> list[dict]:
     """The rows of ``table`` (or view) counted per value of ``columns``, as dicts with ``rows``."""
-    with _connect(url) as conn, _failing_as(url, f"counting {table}"):
+    with connect(url) as conn, failing_as(url, f"counting {table}"):
         _table_columns(conn, url, table)
         target = _table(table, columns)
         stmt = sa.select(*target.c, sa.func.count().label("rows")).group_by(*target.c)
@@ -301,13 +301,13 @@ def publish(
     again (a re-run) is published as usual."""
     published = {}
     publishing = f"publishing {', '.join(tables)}"
-    with _connect(url) as conn, _failing_as(url, publishing), conn.begin():
+    with connect(url) as conn, failing_as(url, publishing), conn.begin():
         if as_of is not None:
             newest = _newest_day(conn, url, as_of)
             if newest is not None and newest > as_of.day:
                 raise OlderDay(as_of, newest)
         for table, data in tables.items():
-            with _failing_as(url, f"loading {table}"):
+            with failing_as(url, f"loading {table}"):
                 published[table] = _replace(conn, url, table, data)
     return published
 
@@ -444,14 +444,14 @@ GATE_OVERRIDES = "ops.gate_overrides"
 
 def read_rows(url: str, table: str) -> list[dict]:
     """Every row of a (small) table as dicts, e.g. the gate overrides."""
-    with _connect(url) as conn, _failing_as(url, f"reading {table}"):
+    with connect(url) as conn, failing_as(url, f"reading {table}"):
         names = [c.name for c in _table_columns(conn, url, table)]
         return [dict(r._mapping) for r in conn.execute(sa.select(*_table(table, names).c))]
 
 
 def read_arrow(url: str, table: str, schema: pa.Schema) -> pa.Table:
     """``schema``'s columns of every row of ``table`` (or view), typed by it."""
-    with _connect(url) as conn, _failing_as(url, f"reading {table}"):
+    with connect(url) as conn, failing_as(url, f"reading {table}"):
         _table_columns(conn, url, table)
         return fetch_arrow(conn, sa.select(*_table(table, schema.names).c), schema)
 
@@ -473,7 +473,7 @@ def replace_held_days(url: str, rows: list[dict], until: date) -> int:
     """Make ``ops.held_days`` up to ``until`` exactly ``rows`` (dataset, dt, gate, reason), in
     one transaction; later days are left as they are (a backfill does not erase them)."""
     target = _table(HELD_DAYS, ["dataset", "dt", "gate", "reason"])
-    with _connect(url) as conn, _failing_as(url, f"writing {HELD_DAYS}"), conn.begin():
+    with connect(url) as conn, failing_as(url, f"writing {HELD_DAYS}"), conn.begin():
         _table_columns(conn, url, HELD_DAYS)
         conn.execute(sa.delete(target).where(target.c.dt <= until))
         if rows:
@@ -486,7 +486,7 @@ def record_override(url: str, dataset: str, dt: date, reason: str, by: str, at: 
     names = ["dataset", "dt", "reason", "overridden_by", "overridden_at"]
     target = _table(GATE_OVERRIDES, names)
     row = dict(zip(names, (dataset, dt, reason, by, at), strict=True))
-    with _connect(url) as conn, _failing_as(url, f"writing {GATE_OVERRIDES}"), conn.begin():
+    with connect(url) as conn, failing_as(url, f"writing {GATE_OVERRIDES}"), conn.begin():
         _table_columns(conn, url, GATE_OVERRIDES)
         conn.execute(sa.delete(target).where(target.c.dataset == dataset, target.c.dt == dt))
         conn.execute(sa.insert(target), [row])
@@ -504,7 +504,7 @@ def table_checksum(url: str, table: str) -> str:
     joined by U+001F); the md5 hashes of the rows are sorted and hashed together with the
     column names and row count.
     """
-    with _connect(url) as conn, _failing_as(url, f"checksumming {table}"):
+    with connect(url) as conn, failing_as(url, f"checksumming {table}"):
         columns = sorted(_table_columns(conn, url, table), key=lambda c: c.name)
         target = _table(table, [c.name for c in columns])
         parts = [_canonical(conn.dialect.name, target.c[c.name], c, table) for c in columns]

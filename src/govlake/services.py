@@ -21,7 +21,6 @@ a 0700 directory) or the socket path would be too long, ``pg/`` moves to
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from govlake import locks
 from govlake.errors import GovlakeError
 
 if TYPE_CHECKING:
@@ -131,14 +131,14 @@ def up(
     Superset (each left as it is without)."""
     state_dir = _state_dir(name, var_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(state_dir / ".lock"):
+    with locks.file_lock(state_dir / ".lock"):
         state = _read_json(state_dir / "state.json")
         creds = _credentials(state_dir)
         stack = _stack(state_dir, state, creds) if state else None
         if not (stack and _alive(stack.pg_pid) and _alive(stack.s3_pid) and _healthy(stack)):
             _stop(state_dir, state)  # stale or half-running: start both afresh
             # One start at a time per var dir, so two stacks never pick the same free port.
-            with _locked(state_dir.parent / ".start.lock"):
+            with locks.file_lock(state_dir.parent / ".start.lock"):
                 try:
                     stack = _start(name, state_dir, state, creds)
                 except BaseException:
@@ -162,7 +162,7 @@ def down(name: str = "local", var_dir: Path | str = "var", purge: bool = False) 
     state_dir = _state_dir(name, var_dir)
     if not state_dir.exists():
         return
-    with _locked(state_dir / ".lock"):
+    with locks.file_lock(state_dir / ".lock"):
         state = _read_json(state_dir / "state.json")
         _stop(state_dir, state, fast=purge)  # data about to be deleted: no need to flush it
         if purge:
@@ -543,14 +543,6 @@ def _state_dir(name: str, var_dir: Path | str) -> Path:
     if not name or "/" in name or name.startswith("."):
         raise ServiceError(f"bad stack name {name!r}: use letters, digits, '-' or '_'")
     return Path(var_dir).resolve() / "services" / name
-
-
-@contextlib.contextmanager
-def _locked(lockfile: Path):
-    """An exclusive lock across processes (one up/down at a time per stack)."""
-    with open(lockfile, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def _credentials(state_dir: Path) -> dict:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from govlake import contracts, lineage
+from govlake import contracts, lineage, locks
 from govlake.config import LOCAL_TZ, Settings, redact_url
 from govlake.lake import Lake, Partition
 
@@ -30,9 +30,10 @@ BUILD_DAY = "ops.warehouse_build"  # the day of the build the warehouse holds (o
 def extract(settings: Settings, dataset: str, day: date, full: bool = False) -> dict:
     """Land the day's row versions of a source table (or all rows, if ``full``) in raw/."""
     contract = contracts.get(dataset)
-    if contract.channel == "exchange":
-        return _extract_files(settings, contract, day, full)
-    return _extract_sql(settings, contract, day, full)
+    with locks.held(settings, locks.partition(dataset, day)):  # another run of it waits
+        if contract.channel == "exchange":
+            return _extract_files(settings, contract, day, full)
+        return _extract_sql(settings, contract, day, full)
 
 
 def _extract_sql(settings: Settings, contract: contracts.Contract, day: date, full: bool) -> dict:
@@ -94,7 +95,8 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
     merged = 0
     with lake.write(Partition("raw", contract.name, day), contract.raw_schema()) as writer:
         for file_day in days:
-            read = exchange.read_day(lake.store, contract, file_day)
+            with locks.held(settings, locks.file_set(contract.system, file_day), shared=True):
+                read = exchange.read_day(lake.store, contract, file_day)
             table, resent = _merge_resends(read.table)
             writer.write(table)
             merged += resent
@@ -155,16 +157,24 @@ def archive_files(settings: Settings, system: str, day: date, full: bool = False
 
     store = Lake.from_settings(settings).store
     days = [d for d in exchange.file_set_days(store, system) if d <= day] if full else [day]
-    archived = [key for d in days for key in exchange.archive_day(store, system, d)]
+    archived = []
+    for d in days:  # not while a run reads the set
+        with locks.held(settings, locks.file_set(system, d)):
+            archived += exchange.archive_day(store, system, d)
     return {"system": system, "dt": day.isoformat(), "archived_files": len(archived)}
 
 
 def validate(settings: Settings, dataset: str, day: date) -> dict:
     """Normalise and validate the day's raw partition into clean/ and quarantine/, reconciled."""
+    with locks.held(settings, locks.partition(dataset, day)):  # its raw/ stays as it is read
+        return _validate(settings, contracts.get(dataset), day)
+
+
+def _validate(settings: Settings, contract: contracts.Contract, day: date) -> dict:
     from govlake.quality import releases
     from govlake.quality.split import clean_schema, quarantine_schema, validate_and_split
 
-    contract = contracts.get(dataset)
+    dataset = contract.name
     lake = Lake.from_settings(settings)
     raw = lake.read_table(Partition("raw", dataset, day), contract.raw_schema())
     rules = settings.project_dir / "expectations"
@@ -370,7 +380,8 @@ def transform(settings: Settings, day: date) -> dict:
     from govlake.transform.build import CURATED
     from govlake.transform.submit import submit
 
-    built = submit(settings, "build_warehouse", ["--date", day.isoformat()])
+    with locks.held(settings, locks.BUILD):
+        built = submit(settings, "build_warehouse", ["--date", day.isoformat()])
     sources = contracts.CONTRACTS.values()  # every table: conformed, ranked state kept
     lineage.report(  # every clean partition up to the day, its quarantine and raw key sets
         inputs=[
@@ -414,7 +425,8 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     built = {BUILD_DAY: pa.table({"day": pa.array([day], pa.date32())})}
     tables = ChainMap(curated, quality_tables(lake, day), built)
     try:
-        published = load.publish(url, tables, load.AsOf(BUILD_DAY, "day", day))
+        with locks.held(settings, locks.BUILD):  # not while a build rewrites curated/
+            published = load.publish(url, tables, load.AsOf(BUILD_DAY, "day", day))
     except load.OlderDay as older:
         return _skipped(url, "load", older)
     lineage.report(

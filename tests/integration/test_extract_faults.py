@@ -10,16 +10,18 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from govlake import services, steps
 from govlake.airflow_cli import AirflowRunError, dags_test, migrate_metadata
 from govlake.config import DagSettings, Settings
 from govlake.contracts import for_system
-from govlake.errors import GovlakeError
+from govlake.errors import GovlakeError, WarehouseError
 from govlake.lake import Lake, Partition
 from govlake.simulator import run as simulator
 from govlake.sources import exchange, sql
@@ -110,12 +112,21 @@ def test_postgres_stopped_between_the_rows_and_the_key_set(seeded, stack, restar
     assert _landed(seeded) == before
 
 
-def test_an_unreachable_source_fails_the_airflow_task_with_its_cause(seeded, stack, restart):
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_source_fails_the_airflow_task_with_its_cause(seeded, stack):
+    """The credit system's server is down (nothing listens at its address); the lake and the
+    warehouse are up."""
     migrate_metadata(seeded)
-    services._stop_postgres(stack.pg_dir, fast=True)
+    down = sa.make_url(stack.pg_url("src_credit")).set(port=_free_port())
     with pytest.MonkeyPatch.context() as env:
         for key, value in stack.env().items():
             env.setenv(key, value)
+        env.setenv("GOVLAKE_SOURCE_URLS__CREDIT", down.render_as_string(hide_password=False))
         with pytest.raises(AirflowRunError) as caught:
             dags_test(seeded, "extract_credit", DAY, {"full": True})
     message = str(caught.value)
@@ -123,6 +134,17 @@ def test_an_unreachable_source_fails_the_airflow_task_with_its_cause(seeded, sta
     assert "\n" not in message and stack.pg_password not in message
     log = seeded.var_dir / "airflow" / "runs" / f"extract_credit-{DAY.isoformat()}.log"
     assert "Connection refused" in log.read_text() and stack.pg_password not in log.read_text()
+
+
+def test_a_warehouse_down_fails_the_step_at_its_lock(seeded, stack, restart):
+    """Steps take their locks on the warehouse's PostgreSQL: with it down, a step fails before
+    it touches the lake, with a one-line cause."""
+    before = _landed(seeded)
+    services._stop_postgres(stack.pg_dir, fast=True)
+    with pytest.raises(WarehouseError, match="cannot connect to the warehouse") as caught:
+        steps.extract(seeded, REGISTER.name, DAY, full=True)
+    _assert_one_clean_line(caught.value, stack)
+    assert _landed(seeded) == before
 
 
 def _counted(result: dict) -> int:

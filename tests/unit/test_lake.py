@@ -104,3 +104,38 @@ def test_a_rewrite_deletes_older_runs_only(tmp_path):
     _write(lake, [2])
     assert lake.store.get_bytes(f"{PART.prefix}/files/bids.csv") == b"as received"
     assert len(lake.store.list(f"{PART.prefix}/run=")) == 1
+
+
+def _in_flight(lake: Lake, ids: list[int]) -> str:
+    """A write's files uploaded under its run, its commit still to come; returns the run."""
+    import pyarrow.parquet as pq
+
+    run = lake.new_run_prefix(PART)
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"id": ids, "name": [f"n{i}" for i in ids]}, schema=SCHEMA), sink)
+    lake.store.put_bytes(sink.getvalue().to_pybytes(), f"{run}/part-00000.parquet")
+    return run
+
+
+def test_a_commit_leaves_another_write_in_flight_whole(tmp_path):
+    """Two writers of one partition at once: the first to commit must not delete the files of
+    the other, whose later commit then points at them (the last commit wins, whole)."""
+    lake = Lake(LocalStore(tmp_path))
+    late = _in_flight(lake, [7, 8])
+    _write(lake, [1, 2, 3])
+    lake.commit(PART, late, [{"key": f"{late}/part-00000.parquet", "rows": 2}], {}, {})
+    assert lake.read_table(PART).column("id").to_pylist() == [7, 8]
+    assert lake.store.list(f"{PART.prefix}/run=") == [f"{late}/part-00000.parquet"]
+
+
+def test_a_commit_deletes_a_write_abandoned_hours_ago(tmp_path, monkeypatch):
+    lake = Lake(LocalStore(tmp_path))
+    abandoned = _in_flight(lake, [5])
+    old = abandoned.replace("/run=", "/run=20000101T000000-")  # started long ago; writer died
+    data = lake.store.get_bytes(f"{abandoned}/part-00000.parquet")
+    lake.store.put_bytes(data, f"{old}/part-00000.parquet")
+    manifest = _write(lake, [1])
+    assert set(lake.store.list(f"{PART.prefix}/run=")) == {
+        manifest["files"][0]["key"],
+        f"{abandoned}/part-00000.parquet",  # still in flight: not the commit's to delete
+    }
