@@ -125,26 +125,18 @@ def _committed(lake: Lake, zone: str, dataset: str, day: date) -> list[state.Com
 
 
 def _write(lake: Lake, target: Partition, rows: DataFrame, metadata: dict) -> tuple[int, str]:
-    """``rows`` as the partition ``target``, committed whole; returns its row count and the
-    written folder's uri. One file per task of the plan's last stage: forcing one file would run
-    that whole stage (the joins and rankings before it included) in a single task."""
+    """``rows`` as the partition ``target`` (one file, committed whole); returns its row count
+    and the written folder's uri."""
     run = lake.new_run_prefix(target)
+    rows.coalesce(1).write.mode("overwrite").parquet(lake.store.uri(run))
+    (written,) = [k for k in lake.store.list(run + "/") if k.endswith(".parquet")]
     folder = lake.store.uri(run)
-    rows.write.mode("overwrite").parquet(folder)
-    written = [k for k in lake.store.list(run + "/") if k.endswith(".parquet")]
-    files = _file_rows(rows.sparkSession, folder, written)
+    count = rows.sparkSession.read.parquet(folder).count()  # not a second build
     lake.commit(
         target,
         run,
-        files,
+        [{"key": written, "rows": count}],
         {f.name: f.dataType.simpleString() for f in rows.schema.fields},
         metadata,
     )
-    return sum(f["rows"] for f in files), folder
-
-
-def _file_rows(spark: SparkSession, folder: str, keys: list[str]) -> list[dict]:
-    """Each written file's row count, from the files themselves (not a second build)."""
-    names = spark.read.parquet(folder).groupBy("_metadata.file_name").count().collect()
-    counts = {name: count for name, count in names}
-    return [{"key": k, "rows": counts.get(k.rsplit("/", 1)[-1], 0)} for k in sorted(keys)]
+    return count, folder
