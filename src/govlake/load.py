@@ -44,7 +44,7 @@ DUCKDB_MEMORY_LIMIT = "1500MB"
 # --- connections -----------------------------------------------------------------------------
 
 
-def _backend(url: str) -> str:
+def backend(url: str) -> str:
     return make_url(url).get_backend_name()
 
 
@@ -95,7 +95,7 @@ def _make_duckdb_dir(url: sa.URL) -> None:
 def _connect_message(url: str, exc: BaseException) -> str:
     where = redact_url(url)
     reason = _first_line(exc, url)
-    if _backend(url) == "duckdb":
+    if backend(url) == "duckdb":
         hint = "check GOVLAKE_WAREHOUSE_URL, and that no other process holds the file open"
         return f"cannot open the warehouse at {where}: {reason}; {hint}"
     hint = "is it running? (`make up`, or check GOVLAKE_WAREHOUSE_URL)"
@@ -103,7 +103,7 @@ def _connect_message(url: str, exc: BaseException) -> str:
 
 
 def _driver_errors(url: str) -> tuple[type[BaseException], ...]:
-    if _backend(url) == "duckdb":
+    if backend(url) == "duckdb":
         import duckdb
 
         return (sa.exc.DBAPIError, duckdb.Error)

@@ -48,9 +48,11 @@ def file_set(system: str, day: date) -> str:
 @contextmanager
 def held(settings: Settings, name: str, *, shared: bool = False) -> Iterator[None]:
     """Hold the lock ``name`` for the block, waiting for it (up to the settings' timeout)."""
-    url = settings.warehouse_url.get_secret_value() if settings.warehouse_url else ""
+    from govlake import load  # here: a DAG file's import of steps stays free of SQLAlchemy
+
+    url = settings.warehouse_url.get_secret_value() if settings.warehouse_url else None
     timeout = settings.lock_timeout_seconds
-    if url.startswith("postgresql"):
+    if url and load.backend(url) == "postgresql":
         lock = _advisory(url, name, shared, timeout)
     else:
         path = settings.var_dir / "locks" / f"{re.sub(r'[^0-9A-Za-z.-]+', '_', name)}.lock"

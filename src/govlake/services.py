@@ -603,7 +603,10 @@ def _listening(port: int) -> bool:
 
 def _free_port(preferred: list[int | None], taken: set[int], pair: bool = False) -> int:
     """A free loopback port (with port + 10000 free too if ``pair``), preferred ones first."""
-    tries = [random.randint(20_000, 55_535) for _ in range(500)]  # nosec B311 # not a secret
+    # Below the kernel's ephemeral range: an outgoing connection never takes a stopped
+    # server's port before it restarts there (the settings of running work name that port).
+    top = max(_ephemeral_start() - 1 - (GRPC_OFFSET if pair else 0), 20_000)
+    tries = [random.randint(10_000, top) for _ in range(500)]  # nosec B311 # not a secret
     candidates = [p for p in preferred if p] + tries
     for port in candidates:
         ports = (port, port + GRPC_OFFSET) if pair else (port,)
@@ -611,6 +614,14 @@ def _free_port(preferred: list[int | None], taken: set[int], pair: bool = False)
             taken.update(ports)
             return port
     raise ServiceError("no free port on 127.0.0.1: stop other servers and retry")
+
+
+def _ephemeral_start() -> int:
+    """The first port the kernel hands out to outgoing connections (Linux default 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
 
 
 def _run_ok(cmd: list[str]) -> bool:

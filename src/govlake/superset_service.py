@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from govlake import services
+from govlake import locks, services
 from govlake.config import PROJECT_DIR
 from govlake.services import ServiceError
 
@@ -150,7 +150,7 @@ def _start(stack: ServiceStack, root: Path, creds: dict, old: dict) -> SupersetS
         _run([superset, "db", "upgrade"], env, root)
         _run([superset, "init"], env, root)
     _admin(superset, env, root, creds)
-    with services._locked(stack.state_dir.parent / ".start.lock"):
+    with locks.file_lock(stack.state_dir.parent / ".start.lock"):
         port = services._free_port([old.get("port"), DEFAULT_PORT], set())
         cmd = [
             gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", WORKERS,

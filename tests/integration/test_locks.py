@@ -84,7 +84,7 @@ def test_readers_share_the_lock_and_a_writer_waits_for_them(settings):
 
 
 @pytest.fixture
-def holder(settings: Settings, tmp_path) -> Iterator[subprocess.Popen]:
+def holder(settings: Settings, tmp_path_factory) -> Iterator[subprocess.Popen]:
     """Another process holding the lock NAME until it is killed."""
     env = {
         **os.environ,
@@ -93,8 +93,14 @@ def holder(settings: Settings, tmp_path) -> Iterator[subprocess.Popen]:
     }
     if settings.warehouse_url is not None:
         env["GOVLAKE_WAREHOUSE_URL"] = settings.warehouse_url.get_secret_value()
-    command = [sys.executable, "-c", HOLDER, NAME]
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    # A script file, run from a folder of its own: under ``python -c`` pyspark (imported on the
+    # way) takes the process for a doctest run and exits.
+    script = tmp_path_factory.mktemp("holder") / "holder.py"
+    script.write_text(HOLDER)
+    command = [sys.executable, str(script), NAME]
+    process = subprocess.Popen(
+        command, cwd=script.parent, env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout.readline().strip() == "held"
         yield process

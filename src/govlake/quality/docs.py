@@ -25,7 +25,6 @@ published half-made. As a last check every page is scrubbed like the saved resul
 
 from __future__ import annotations
 
-import fcntl
 import html
 import json
 import logging
@@ -40,7 +39,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govlake import contracts
+from govlake import contracts, locks
 from govlake.config import Settings
 from govlake.errors import GovlakeError
 from govlake.identifiers import USCC_PLACEHOLDER, id_number_check_char, is_valid_uscc
@@ -260,7 +259,7 @@ def publish(settings: Settings, day: date, required: Sequence[str] = ()) -> dict
     root = site_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
     # Builds of one day run one at a time on a machine, so the last one sees every saved result.
-    with _locked(root):
+    with locks.file_lock(root / ".lock"):
         saved = [r for name in contracts.CONTRACTS if (r := load(store, name, day)) is not None]
         missing = sorted(set(required) - {r["dataset"] for r in saved})
         if missing:
@@ -497,16 +496,6 @@ def _replace(built: Path, target: Path) -> None:
         target.rename(old)
     built.rename(target)
     shutil.rmtree(old, ignore_errors=True)
-
-
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    with open(root / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _days_page(days: Sequence[str]) -> str:
