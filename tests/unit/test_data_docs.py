@@ -25,8 +25,10 @@ from govlake.quality import docs
 from govlake.quality.split import validate_and_split
 from govlake.storage import LocalStore
 from tests.conftest import DAY, EXPECTATIONS, REGISTER, TINY
+from tests.malformed import HOSTILE_TEXT
 from tests.truth import history, raw_table, score
 
+CHROMIUM = "/usr/bin/chromium"
 MASKED_ID = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
 ID_SHAPED = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dA-Za-z])")
 
@@ -169,6 +171,81 @@ def test_a_page_gx_cannot_render_fails_the_build_and_keeps_the_old_site(
         docs.build_site(saved, DAY, target)
     assert sorted(p.relative_to(target) for p in target.rglob("*")) == before
     assert [p.name for p in tmp_path.iterdir()] == [DAY.isoformat()]  # no half-built copy
+
+
+# The simulator's hostile catalogue, and the other classic ways to run script from a value.
+HOSTILE_SAMPLES = [*HOSTILE_TEXT, '<img src=x onerror="alert(2)">', "a\"'b&amp;c</td></tr>"]
+INJECTED_ATTRIBUTES = {"onerror", "onmouseover"}
+
+
+@pytest.fixture(scope="module")
+def hostile_site(saved, tmp_path_factory) -> Path:
+    """The register's validation page, every sample of every expectation a hostile value."""
+    (register,) = [json.loads(json.dumps(r)) for r in saved if r["dataset"] == REGISTER.name]
+    for outcome in register["result"]["results"]:
+        found = outcome["result"]
+        if "partial_unexpected_list" in found:
+            found["partial_unexpected_list"] = list(HOSTILE_SAMPLES)
+            found["partial_unexpected_index_list"] = list(range(len(HOSTILE_SAMPLES)))
+            found["partial_unexpected_counts"] = [{"value": v, "count": 1} for v in HOSTILE_SAMPLES]
+    target = tmp_path_factory.mktemp("hostile") / DAY.isoformat()
+    docs.build_site([register], DAY, target)
+    (page,) = (target / "validations" / "credit" / "enterprise_register").rglob("*.html")
+    return page
+
+
+class _Markup(HTMLParser):
+    """A page's elements (tag, attributes) and the text it shows (its scripts' code left out)."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.elements: list[tuple[str, dict]] = []
+        self.scripts: list[str] = []
+        self.shown: list[str] = []
+        self._in_script = False
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        (self.scripts if self._in_script else self.shown).append(data)
+
+
+def test_hostile_samples_show_as_text_and_inject_no_markup(hostile_site):
+    markup = _Markup(hostile_site.read_text(encoding="utf-8"))
+    assert not [code for code in markup.scripts if "alert(" in code]
+    assert not [tag for tag, attrs in markup.elements if set(attrs) & INJECTED_ATTRIBUTES]
+    assert not [tag for tag, _ in markup.elements if tag == "b"]
+    shown = "".join(markup.shown)
+    for value in HOSTILE_SAMPLES:  # as sent: escaped once, not twice
+        assert shown.count(value) >= 2, value  # in the samples and in their counts
+    assert "&lt;" not in shown
+
+
+def test_hostile_samples_run_nothing_in_a_browser(hostile_site):
+    """Chromium opens the page: no dialog, no injected element, the values shown as text."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is not installed: run `make test` (make browser)"
+    dialogs: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda dialog: dialogs.append(dialog.message) or dialog.dismiss())
+            page.route("http*://**", lambda route: route.abort())  # offline: GX's CDNs
+            page.goto(hostile_site.as_uri(), wait_until="load")
+            injected = page.locator("img[onerror], b[onmouseover]").count()
+            shown = page.inner_text("body")
+        finally:
+            browser.close()
+    assert dialogs == [] and injected == 0
+    assert "<script>alert('x')</script>" in shown
 
 
 def _validate_credit_pair(settings: Settings, tiny_history) -> None:

@@ -21,6 +21,10 @@ no S3 store for Data Docs: with an S3 lake the site is built locally the same wa
 to the bucket under ``data_docs/``. A rebuild replaces the day's site whole. A page GX fails to
 render (GX itself only logs it) fails the build, and the previous site stays: it is never
 published half-made. As a last check every page is scrubbed like the saved results.
+
+Sample values are source data and may be hostile (``<script>``, ``onerror=``); GX writes them into
+its pages as raw markup, so everything an expectation found is HTML-escaped just before GX renders
+it (the saved results keep the values as they were).
 """
 
 from __future__ import annotations
@@ -131,6 +135,20 @@ def _mask_strings(value: Any) -> Any:
         return {k: _mask_strings(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_mask_strings(v) for v in value]
+    return value
+
+
+def _escape_strings(value: Any) -> Any:
+    """Every string in a JSON-like value HTML-escaped. GX puts sample values into its pages as
+    raw markup, and they are source data: a ``<script>`` in a name must show, not run. (GX does
+    escape its sentences' parameters, which come from govlake's own suites: those stay as they
+    are, or they would show escaped twice.)"""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, Mapping):
+        return {k: _escape_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape_strings(v) for v in value]
     return value
 
 
@@ -354,12 +372,15 @@ def _render(saved: Sequence[dict], day: date, out: Path) -> None:
 
 def _for_rendering(item: dict, day: date) -> dict:
     """The saved result with what the pages show beside it: its run, its table and each
-    expectation's govlake rule (name, outcome and why) as a note."""
+    expectation's govlake rule (name, outcome and why) as a note. What each expectation found
+    (its samples, observed values, errors) is HTML-escaped: it comes from the source data."""
     document = json.loads(json.dumps(item["result"]))
     meta = document.setdefault("meta", {})
     meta["run_id"] = {"run_name": day.isoformat(), "run_time": item["validated_at"]}
     meta.setdefault("batch_spec", {})["data_asset_name"] = item["dataset"]
     for outcome in document.get("results", []):
+        found = {k: v for k, v in outcome.items() if k != "expectation_config"}
+        outcome.update(_escape_strings(found))
         result = outcome.get("result") or {}
         if "partial_unexpected_index_list" in result and "partial_unexpected_list" in result:
             # GX shows row indexes beside the values only from its complete lists: give it the
