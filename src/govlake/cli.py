@@ -530,6 +530,8 @@ def _print_summary(summary: dict) -> None:
     for t in summary["tables"]:
         for reason in t.get("rejected_files", []):
             say(f"quarantined file {reason}")
+        if t.get("rejected_records"):
+            say(f"quarantined {t['rejected_records']} records of {t['dataset']} that do not decode")
         for rule, rows in t.get("quarantined_by", {}).items():
             say(f"failed check {rule} on {t['dataset']}: {rows} rows quarantined")
         for rule, rows in t.get("flagged_by", {}).items():

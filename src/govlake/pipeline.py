@@ -61,6 +61,7 @@ def summarise(settings: Settings, day: date) -> dict:
                 "dataset": dataset,
                 "raw_rows": raw.get("rows"),
                 "rejected_files": rejected,
+                "rejected_records": len(raw.get("rejected_records", [])),
                 **clean.get("quality", {}),
             }
         )

@@ -80,7 +80,9 @@ def files_ready(settings: Settings, system: str, day: date) -> bool:
 
 def _extract_files(settings: Settings, contract: contracts.Contract, day: date, full: bool) -> dict:
     """The table's records from the day's exchange file set (or every set up to the day, if
-    ``full``). Undecodable or truncated files are quarantined whole and reported, not guessed."""
+    ``full``). Undecodable or truncated files are quarantined whole and reported, not guessed;
+    so are records that do not decode, left out of files otherwise read: raw rows + rejected
+    records = the rows the file sets declare."""
     from govlake.sources import exchange
 
     lake = Lake.from_settings(settings)
@@ -89,6 +91,7 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
     found: dict[str, list] = {
         "source_files": [],
         "rejected_files": [],
+        "rejected_records": [],
         "deletes": [],
         "sequence_gaps": [],
     }
@@ -106,6 +109,10 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
             found["rejected_files"] += [
                 {k: r[k] for k in ("key", "rows_declared", "reason")} for r in read.rejected
             ]
+            found["rejected_records"] += [
+                {k: r[k] for k in ("key", "record", "offset", "reason")}
+                for r in read.rejected_records
+            ]
             found["deletes"] += read.deletes
             if not full:  # history file sets keep only each record's latest version
                 found["sequence_gaps"] += read.sequence_gaps
@@ -117,6 +124,8 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
         )
     for rejected in found["rejected_files"]:
         log.warning("quarantined file %s", rejected["reason"])
+    for rejected in found["rejected_records"]:
+        log.warning("quarantined record %s", rejected["reason"])
     lineage.report(
         inputs=[
             lineage.lake_object(settings, f["key"])
@@ -130,6 +139,7 @@ def _extract_files(settings: Settings, contract: contracts.Contract, day: date, 
         "raw_rows": writer.rows,
         "source_files": len(found["source_files"]),
         "rejected_files": [r["reason"] for r in found["rejected_files"]],
+        "rejected_records": len(found["rejected_records"]),
         "deletes": len(found["deletes"]),
         "resends_merged": merged,
         "sequence_gaps": found["sequence_gaps"],

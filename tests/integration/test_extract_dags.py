@@ -175,6 +175,7 @@ def test_full_load_lands_every_source_row(runs):
     for contract in FILES:
         manifest = runs["day1"]["raw", contract.name]["manifest"]
         rejected = sum(r["rows_declared"] for r in manifest["rejected_files"])
+        rejected += len(manifest["rejected_records"])
         landed = manifest["rows"] + manifest["resends_merged"] + rejected
         assert landed == runs["seeded"][contract.name], contract.name
 
@@ -189,6 +190,7 @@ def test_next_day_lands_the_changes_and_the_look_back(runs):
     for contract in FILES:
         manifest = runs["day2"]["raw", contract.name]["manifest"]
         rejected = sum(r["rows_declared"] for r in manifest["rejected_files"])
+        rejected += len(manifest["rejected_records"])
         landed = manifest["rows"] + manifest["resends_merged"] + rejected
         assert landed == _exchange_rows(lake, contract, [DAY2]), contract.name
 

@@ -116,15 +116,19 @@ def test_freshness_skips_full_loads_files_and_tables_that_may_rest():
     assert "freshness" not in failed(get("approval.departments"), raw(3), stale)  # min 0
 
 
-def test_quarantine_share_counts_rejected_files():
+def test_quarantine_share_counts_rejected_files_and_records():
     assert "quarantine_share" not in failed(CASES, raw(4_000), quality(quarantined=200))
     reason = failed(CASES, raw(4_000), quality(quarantined=201))["quarantine_share"]
     assert reason == "201 of 4000 rows quarantined: 5.0% above 5.0%"
     rejected = raw(400, rejected_files=[{"key": "x", "rows_declared": 100, "reason": "bad"}])
     reason = failed(CASES, rejected, quality(quarantined=5))["quarantine_share"]
     assert reason == (
-        "105 of 500 rows quarantined (incl. 100 rows of rejected files): 21.0% above 5.0%"
+        "105 of 500 rows quarantined (incl. 100 rows of rejected files or records): "
+        "21.0% above 5.0%"
     )
+    records = [{"key": "x", "record": n, "offset": 0, "reason": "bad"} for n in range(30)]
+    reason = failed(CASES, raw(370, rejected_records=records), quality(quarantined=0))
+    assert reason["quarantine_share"].startswith("30 of 400 rows quarantined (incl. 30 rows")
 
 
 def test_quarantine_share_needs_enough_bad_rows_to_mean_something():

@@ -1,8 +1,10 @@
 """The exchange-file reader against the trading centre simulator's file sets: rows read back as
-written (UTF-8, GBK, GB18030), bad files quarantined whole, deletes and sequence gaps reported."""
+written (UTF-8, GBK, GB18030), bad files quarantined whole, a record that does not decode
+quarantined alone, deletes and sequence gaps reported."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import date, timedelta
@@ -19,6 +21,7 @@ from govlake.simulator.exchange import READY, UNDECODABLE, ExchangeSink, file_ke
 from govlake.simulator.transaction import TransactionSimulator
 from govlake.simulator.world import SCALES, World
 from govlake.sources.exchange import (
+    MAX_REJECTED_RECORD_SHARE,
     ExchangeRead,
     archive_day,
     file_set_days,
@@ -149,7 +152,8 @@ def test_the_undecodable_file_is_quarantined_with_a_one_line_reason(written):
     reason = rejected["reason"]
     assert "\n" not in reason
     assert reason.startswith(f"{key}: declared UTF-8 but byte 0x")
-    assert "at offset" in reason and reason.endswith("is not valid UTF-8; quarantined")
+    assert "at offset" in reason and "is not valid UTF-8, and " in reason
+    assert reason.endswith("records do not decode (over 10%); quarantined")  # not one bad record
     offset = int(reason.split("at offset ")[1].split()[0])
     data = store.get_bytes(key)
     with pytest.raises(UnicodeDecodeError):
@@ -158,6 +162,105 @@ def test_the_undecodable_file_is_quarantined_with_a_one_line_reason(written):
     copy = f"quarantine/{SYSTEM}/{table}/dt={day.isoformat()}/files/{key.rsplit('/', 1)[1]}"
     assert rejected["quarantined_as"] == copy
     assert store.get_bytes(copy) == data
+
+
+INVALID = b"\xff\xfe"  # valid in none of UTF-8, GBK and GB18030
+
+
+def _damage_records(store: LocalStore, day: date, table: str, lines: list[int]) -> bytes:
+    """Put invalid bytes into the given lines (0 = the first) of a file, re-listed in the marker
+    with its new size and checksum as the front-end would; returns the file as it was."""
+    key = file_key(SYSTEM, day, table)
+    data = store.get_bytes(key)
+    split = data.splitlines(keepends=True)
+    for n in lines:
+        split[n] = split[n][:12] + INVALID + split[n][12:]
+    _deliver(store, day, key, b"".join(split))
+    return data
+
+
+def _deliver(store: LocalStore, day: date, key: str, data: bytes) -> None:
+    """Put a file of the day's set, listed in the marker with its size and checksum."""
+    store.put_bytes(data, key)
+    marker = ready(store, SYSTEM, day)
+    entry = next(e for e in marker["files"] if e["key"] == key)
+    entry.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    store.put_bytes(json.dumps(marker).encode(), ready_key(SYSTEM, day))
+
+
+def _busiest(written, table: str) -> tuple[date, int]:
+    """The day whose (decodable) file of ``table`` has the most records, and how many."""
+    store, history, days = written
+    damaged = _damaged_files([*history, *(b for bs in days.values() for b in bs)])
+    listed = [
+        (date.fromisoformat(marker["dt"]), entry["rows"])
+        for key in store.list(f"exchange/{SYSTEM}/")
+        if key.endswith(READY)
+        for marker in [json.loads(store.get_bytes(key))]
+        for entry in marker["files"]
+        if entry["table"] == table and entry["key"] not in damaged
+    ]
+    day, rows = max(listed, key=lambda e: e[1])
+    assert rows >= 1 / MAX_REJECTED_RECORD_SHARE  # one bad record is within the share
+    return day, rows
+
+
+@pytest.mark.parametrize(("table", "header"), [("bids", 1), ("sections", 0)])
+def test_a_record_that_does_not_decode_is_quarantined_alone(written, store, table, header):
+    contract = next(c for c in t.CONTRACTS if c.table == table)
+    day, declared = _busiest(written, table)
+    before = read_day(store, contract, day)
+    line = header + 2  # the third record
+    original = _damage_records(store, day, table, [line])
+    read = read_day(store, contract, day)
+    assert not read.rejected and read.table.num_rows == declared - 1
+    kept = list(range(declared))
+    kept.remove(2)
+    assert read.table.equals(before.table.take(kept))  # every other record, as sent
+    key = file_key(SYSTEM, day, table)
+    offset = len(b"".join(original.splitlines(keepends=True)[:line]))
+    (held,) = read.rejected_records
+    copy = f"quarantine/{SYSTEM}/{table}/dt={day.isoformat()}/records/{key.rsplit('/', 1)[1]}.json"
+    assert held == {
+        "key": key,
+        "record": 3,
+        "offset": offset,
+        "reason": f"{key}: record 3: declared {read.files[0]['encoding'].upper()} but byte 0xff "
+        f"at offset {offset + 12} is not valid {read.files[0]['encoding'].upper()}; quarantined",
+        "quarantined_as": copy,
+    }
+    assert read.files[0]["rows"] + read.files[0]["rejected_records"] == declared
+    (record,) = json.loads(store.get_bytes(copy))["records"]
+    bad = store.get_bytes(key)[offset:]
+    assert bytes.fromhex(record["bytes_hex"]) == bad[: bad.index(b"\n") + 1]
+    assert {k: record[k] for k in ("record", "offset", "reason")} == {
+        k: held[k] for k in ("record", "offset", "reason")
+    }
+    # Re-delivered as it should have been, it reads whole and its rejected record goes.
+    _deliver(store, day, key, original)
+    again = read_day(store, contract, day)
+    assert again.table.equals(before.table) and not again.rejected_records
+    assert store.get_bytes(copy) is None
+
+
+def test_a_header_that_does_not_decode_rejects_the_file(written, store):
+    day, _ = _busiest(written, "bids")
+    _damage_records(store, day, "bids", [0])
+    read = read_day(store, t.BIDS, day)
+    (rejected,) = read.rejected
+    assert "but in the header byte 0xff at offset 12 is not valid" in rejected["reason"]
+    assert read.table.num_rows == 0 and not read.rejected_records
+
+
+def test_more_than_a_tenth_of_bad_records_rejects_the_file(written, store):
+    day, declared = _busiest(written, "sections")
+    bad = int(declared * MAX_REJECTED_RECORD_SHARE) + 1
+    _damage_records(store, day, "sections", list(range(bad)))
+    read = read_day(store, t.SECTIONS, day)
+    (rejected,) = read.rejected
+    assert f"{bad} of its {declared} records do not decode (over 10%)" in rejected["reason"]
+    assert read.table.num_rows == 0 and not read.rejected_records
+    assert store.get_bytes(rejected["quarantined_as"]) == store.get_bytes(rejected["key"])
 
 
 def test_a_truncated_file_is_rejected_by_checksum(store):

@@ -18,8 +18,9 @@ The gates:
 - ``schema_drift``: the raw schema's fingerprint equals the previous raw partition's.
 - ``freshness``: for incremental SQL loads of tables expected to change every day, the newest
   watermark in the partition is recent enough before the interval's end.
-- ``quarantine_share``: quarantined rows plus the declared rows of rejected files, over all rows,
-  stays under a threshold (once there are enough of them to be more than noise).
+- ``quarantine_share``: quarantined rows plus the declared rows of rejected files and the records
+  rejected from files otherwise read, over all rows, stays under a threshold (once there are
+  enough of them to be more than noise).
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def freshness(
 
 def quarantine_share(raw: dict, quality: dict, settings: GateSettings) -> str | None:
     rejected = sum(int(r.get("rows_declared") or 0) for r in raw.get("rejected_files", []))
+    rejected += len(raw.get("rejected_records", []))
     bad = int(quality.get("quarantined_rows", 0)) + rejected
     total = int(raw["rows"]) + rejected
     if bad < settings.quarantine_min_rows or not total:
@@ -162,7 +164,7 @@ def quarantine_share(raw: dict, quality: dict, settings: GateSettings) -> str | 
     share = bad / total
     if share <= settings.quarantine_share:
         return None
-    files = f" (incl. {rejected} rows of rejected files)" if rejected else ""
+    files = f" (incl. {rejected} rows of rejected files or records)" if rejected else ""
     return (
         f"{bad} of {total} rows quarantined{files}: {share:.1%} above "
         f"{settings.quarantine_share:.1%}"

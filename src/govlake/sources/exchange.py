@@ -9,6 +9,13 @@ A file that cannot be trusted whole (checksum differs, declared encoding does no
 not parse, row count differs) is never guessed at: it is rejected with a one-line reason and its
 bytes are copied to ``quarantine/<system>/<table>/dt=YYYY-MM-DD/files/<name>`` for an operator.
 
+In a CSV or JSON Lines file declared UTF-8, GBK or GB18030, a record (a line; a CSV record runs on
+while a quoted field is open) whose bytes do not decode is rejected alone: its record number,
+byte offset, raw bytes and reason go to ``quarantine/.../dt=YYYY-MM-DD/records/<name>.json`` and
+the other records are read. The file is still rejected whole if its CSV header does not decode or
+more than 10% of its records do not. The declared row count covers both: rows read + rejected
+records = the rows ``_ready.json`` lists.
+
 Sequence numbers (交换序号) are ``YYYYMMDD * 1_000_000 + n``: n counts a table's versions first
 exported that day, from 1 with no holes. So a gap is a missing n below the day's largest n; a
 re-sent copy keeps its older number and is left out; a missing tail cannot be seen. Files
@@ -47,6 +54,12 @@ DETECT_ORDER = ("utf-8", "gb18030")  # for a file that declares no encoding; GB1
 # WHATWG practice: a file labelled GB2312 is in fact GBK (front-ends write GBK under that label).
 _ALIASES = {"gb2312": "gbk"}
 _DAY_SPAN = 1_000_000  # sequence numbers of one day: YYYYMMDD * _DAY_SPAN + n
+# Where a record that does not decode can be left out alone: formats with a record per line, in
+# encodings whose newline and quote bytes never occur inside a multi-byte character.
+_RECORD_FORMATS = ("csv", "jsonl")
+_RECORD_ENCODINGS = ("utf-8", "gbk", "gb18030")
+# More bad records than this share: the file is broken, not a record in it, and is not trusted.
+MAX_REJECTED_RECORD_SHARE = 0.10
 
 
 @dataclass
@@ -56,12 +69,23 @@ class ExchangeRead:
     table: pa.Table  # the contract's raw schema, rows of every accepted file
     files: list[dict] = field(default_factory=list)  # accepted files
     rejected: list[dict] = field(default_factory=list)  # quarantined whole, with the reason
+    rejected_records: list[dict] = field(default_factory=list)  # left out of accepted files
     deletes: list[int] = field(default_factory=list)  # primary keys hard-deleted that day
     sequence_gaps: list[tuple[int, int]] = field(default_factory=list)  # missing, inclusive
 
 
 class _Rejected(Exception):
     """A file not to be read: the message is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class _BadRecord:
+    """A record of an accepted file that does not decode: left out and quarantined."""
+
+    number: int  # 1-based, the CSV header not counted
+    offset: int  # of its first byte in the file
+    data: bytes
+    reason: str
 
 
 def day_prefix(system: str, day: date) -> str:
@@ -105,8 +129,9 @@ def ready_key(system: str, day: date) -> str:
     return f"{day_prefix(system, day)}/{READY}"
 
 
-def quarantine_prefix(contract: Contract, day: date) -> str:
-    return f"quarantine/{contract.system}/{contract.table}/dt={day.isoformat()}/files/"
+def quarantine_prefix(contract: Contract, day: date, kind: str = "files") -> str:
+    """Where rejected ``files`` (copies) or the ``records`` rejected from files go."""
+    return f"quarantine/{contract.system}/{contract.table}/dt={day.isoformat()}/{kind}/"
 
 
 def ready(store: Store, system: str, day: date) -> dict | None:
@@ -141,13 +166,14 @@ def read_day(store: Store, contract: Contract, day: date) -> ExchangeRead:
     tables = []
     for entry in _entries(marker, contract, day):
         try:
-            table, info = _read_file(store, contract, entry)
+            table, info, bad = _read_file(store, contract, entry)
         except _Rejected as exc:
             result.rejected.append(_quarantine(store, contract, day, entry, str(exc)))
             continue
         tables.append(table)
         result.files.append(info)
-    _drop_stale_copies(store, contract, day, result.files)
+        result.rejected_records += _quarantine_records(store, contract, day, info["key"], bad)
+    _drop_stale_copies(store, contract, day, result)
     if tables:
         result.table = pa.concat_tables(tables)
     result.deletes = [int(k) for k in marker.get("deletes", {}).get(contract.table, [])]
@@ -182,28 +208,32 @@ def _entries(marker: dict, contract: Contract, day: date) -> list[dict]:
     return entries
 
 
-def _read_file(store: Store, contract: Contract, entry: dict) -> tuple[pa.Table, dict]:
+def _read_file(
+    store: Store, contract: Contract, entry: dict
+) -> tuple[pa.Table, dict, list[_BadRecord]]:
     key = entry["key"]
     data = store.get_bytes(key)
     if data is None:
         raise _Rejected(f"{key}: listed in {READY} but not there")
     _verify(key, data, entry)
-    text, encoding = _decode(key, data, entry.get("encoding"))
     fmt = entry.get("format") or key.rsplit(".", 1)[-1]
+    text, encoding, bad = _decode(key, data, entry.get("encoding"), fmt)
     table = _to_raw(key, _parse(key, fmt, text, contract), contract)
-    if entry.get("rows") is not None and table.num_rows != entry["rows"]:
-        raise _Rejected(f"{key}: holds {table.num_rows} rows, {READY} lists {entry['rows']}")
+    held = f" and {len(bad)} rejected records" if bad else ""
+    if entry.get("rows") is not None and table.num_rows + len(bad) != entry["rows"]:
+        raise _Rejected(f"{key}: holds {table.num_rows} rows{held}, {READY} lists {entry['rows']}")
     info = {
         "key": key,
         "format": fmt,
         "declared_encoding": entry.get("encoding"),
         "encoding": encoding,
         "rows": table.num_rows,
+        "rejected_records": len(bad),
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         "sha256_verified": bool(entry.get("sha256")),
     }
-    return table, info
+    return table, info, bad
 
 
 def _verify(key: str, data: bytes, entry: dict) -> None:
@@ -221,23 +251,76 @@ def _verify(key: str, data: bytes, entry: dict) -> None:
 # -- encodings ------------------------------------------------------------------------------------
 
 
-def _decode(key: str, data: bytes, declared: str | None) -> tuple[str, str]:
-    """The text and the encoding it was read in: the declared one, strictly, or none at all."""
+def _decode(
+    key: str, data: bytes, declared: str | None, fmt: str
+) -> tuple[str, str, list[_BadRecord]]:
+    """The text, the encoding it was read in (the declared one, strictly, or none at all) and
+    the records left out because they do not decode in it."""
     if declared:
         codec = _codec(key, declared)
         try:
-            return _strip_bom(data.decode(codec)), codec
+            return _strip_bom(data.decode(codec)), codec, []
         except UnicodeDecodeError as exc:
-            raise _Rejected(_decode_reason(key, f"declared {_label(codec)} but", exc)) from None
+            if fmt not in _RECORD_FORMATS or codec not in _RECORD_ENCODINGS:
+                raise _Rejected(_decode_reason(key, f"declared {_label(codec)} but", exc)) from None
+        return _decode_records(key, data, codec, fmt)
     first_error = None
     for codec in DETECT_ORDER:
         try:
-            return _strip_bom(data.decode(codec)), codec
+            return _strip_bom(data.decode(codec)), codec, []
         except UnicodeDecodeError as exc:
             first_error = first_error or exc
     raise _Rejected(
         _decode_reason(key, "no encoding declared, neither UTF-8 nor GB18030:", first_error)
     )
+
+
+def _decode_records(
+    key: str, data: bytes, codec: str, fmt: str
+) -> tuple[str, str, list[_BadRecord]]:
+    """The text of the records that decode, and the ones that do not. A header that does not
+    decode, or more than :data:`MAX_REJECTED_RECORD_SHARE` of bad records, rejects the file:
+    that is a broken file (a wrong declaration, bytes from two encodings), not a bad record."""
+    records = _records(data, fmt)
+    header = records.pop(0) if fmt == "csv" else None
+    texts, bad = [], []
+    if header is not None:
+        try:
+            texts.append(header[1].decode(codec))
+        except UnicodeDecodeError as exc:
+            what = f"declared {_label(codec)} but in the header"
+            raise _Rejected(_decode_reason(key, what, exc)) from None
+    first_error = None
+    for number, (offset, raw) in enumerate(records, start=1):
+        try:
+            texts.append(raw.decode(codec))
+        except UnicodeDecodeError as exc:
+            first_error = first_error or (exc, offset)
+            what = f"record {number}: declared {_label(codec)} but"
+            bad.append(_BadRecord(number, offset, raw, _decode_reason(key, what, exc, offset)))
+    if first_error and len(bad) > MAX_REJECTED_RECORD_SHARE * len(records):
+        exc, offset = first_error
+        share = f"{len(bad)} of its {len(records)} records do not decode"
+        share += f" (over {MAX_REJECTED_RECORD_SHARE:.0%})"
+        raise _Rejected(
+            _decode_reason(key, f"declared {_label(codec)} but", exc, offset, share)
+        ) from None
+    return _strip_bom("".join(texts)), codec, bad
+
+
+def _records(data: bytes, fmt: str) -> list[tuple[int, bytes]]:
+    """The file's records as bytes, each with the offset it starts at: its lines, except that a
+    CSV record runs on while a quoted field is open (an odd number of quotes so far)."""
+    records, start, pending = [], 0, b""
+    for line in io.BytesIO(data):
+        pending += line
+        if fmt == "csv" and pending.count(b'"') % 2:
+            continue
+        records.append((start, pending))
+        start, pending = start + len(pending), b""
+    if pending:
+        records.append((start, pending))
+    return records
 
 
 def _codec(key: str, declared: str) -> str:
@@ -248,11 +331,14 @@ def _codec(key: str, declared: str) -> str:
     return _ALIASES.get(name, name)
 
 
-def _decode_reason(key: str, what: str, exc: UnicodeDecodeError) -> str:
+def _decode_reason(
+    key: str, what: str, exc: UnicodeDecodeError, base: int = 0, more: str = ""
+) -> str:
+    """``exc`` as a one-line reason; ``base``: the file offset of the bytes ``exc`` decoded."""
     byte = exc.object[exc.start]
     return (
-        f"{key}: {what} byte 0x{byte:02x} at offset {exc.start} is not valid "
-        f"{_label(exc.encoding)}; quarantined"
+        f"{key}: {what} byte 0x{byte:02x} at offset {base + exc.start} is not valid "
+        f"{_label(exc.encoding)}{', and ' + more if more else ''}; quarantined"
     )
 
 
@@ -361,10 +447,29 @@ def _quarantine(store: Store, contract: Contract, day: date, entry: dict, reason
     }
 
 
-def _drop_stale_copies(store: Store, contract: Contract, day: date, files: list[dict]) -> None:
-    """A re-delivered file that now reads cleanly must not leave its old copy in quarantine."""
-    prefix = quarantine_prefix(contract, day)
-    names = {f["key"].rsplit("/", 1)[-1] for f in files}
-    stale = [k for k in store.list(prefix) if k.rsplit("/", 1)[-1] in names]
+def _quarantine_records(
+    store: Store, contract: Contract, day: date, key: str, bad: list[_BadRecord]
+) -> list[dict]:
+    """Keep the records left out of an accepted file (number, offset, raw bytes in hex, reason) in
+    one document named after the file, for an operator; returns them without their bytes."""
+    if not bad:
+        return []
+    copy = f"{quarantine_prefix(contract, day, 'records')}{key.rsplit('/', 1)[-1]}.json"
+    held = [{"record": r.number, "offset": r.offset, "reason": r.reason} for r in bad]
+    kept = [{**h, "bytes_hex": r.data.hex()} for h, r in zip(held, bad, strict=True)]
+    document = {"key": key, "records": kept}
+    store.put_bytes(json.dumps(document, ensure_ascii=False, indent=1).encode(), copy)
+    return [{"key": key, **h, "quarantined_as": copy} for h in held]
+
+
+def _drop_stale_copies(store: Store, contract: Contract, day: date, read: ExchangeRead) -> None:
+    """A re-delivered file that now reads must not leave its old copy in quarantine, nor records
+    rejected from an earlier delivery that this one no longer rejects."""
+    accepted = {f["key"].rsplit("/", 1)[-1] for f in read.files}
+    copies = store.list(quarantine_prefix(contract, day))
+    current = {r["quarantined_as"] for r in read.rejected_records}
+    records = store.list(quarantine_prefix(contract, day, "records"))
+    stale = [k for k in copies if k.rsplit("/", 1)[-1] in accepted]
+    stale += [k for k in records if k not in current]
     if stale:
         store.delete(stale)
