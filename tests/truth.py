@@ -33,7 +33,7 @@ from govlake.simulator.approval import ApprovalSimulator
 from govlake.simulator.base import Batch
 from govlake.simulator.credit import CreditSimulator
 from govlake.simulator.enforcement import EnforcementSimulator
-from govlake.simulator.exchange import UNDECODABLE
+from govlake.simulator.exchange import INVALID_BYTES, UNDECODABLE
 from govlake.simulator.transaction import TransactionSimulator
 from govlake.simulator.world import World
 from govlake.sources.sql import to_raw_schema
@@ -126,6 +126,11 @@ def _damaged_days(batch: Batch) -> set[date]:
     return {date.fromisoformat(re.search(r"dt=([\d-]+)", k).group(1)) for k in damaged}
 
 
+def _spoiled_keys(batch: Batch) -> set[int]:
+    """Records the simulator gave invalid bytes: the extraction quarantines each alone."""
+    return set(batch.defects.loc[batch.defects["kind"] == INVALID_BYTES, "key"].astype(int))
+
+
 def score(batches: dict[str, Batch], expectations: Path) -> Score:
     result = Score()
     references: dict[str, Reference] = {}
@@ -136,11 +141,13 @@ def score(batches: dict[str, Batch], expectations: Path) -> Score:
         (key,) = contract.primary_key
         rows = batch.rows
         damaged = _damaged_days(batch)
-        lost: set[int] = set()
+        lost = _spoiled_keys(batch)  # the only version of its key in its file
+        rows = rows[~rows[key].isin(lost)]
         if damaged:
             days = pd.to_datetime(rows["exported_at"]).dt.date
-            lost = set(rows.loc[days.isin(damaged), key].astype(int))
-            rows = rows[~days.isin(damaged)].reset_index(drop=True)
+            lost |= set(rows.loc[days.isin(damaged), key].astype(int))
+            rows = rows[~days.isin(damaged)]
+        rows = rows.reset_index(drop=True)
         clipped = Batch(contract, rows, defects=batch.defects)
         raw = raw_table(clipped)
         started = time.perf_counter()
@@ -222,7 +229,7 @@ def _score_table(result: Score, batch: Batch, split: SplitResult, held_parent: s
     clean = split.clean.to_pandas().set_index(key)
     held = split.quarantine.to_pandas().set_index(key)
     sent = batch.rows.set_index(key)
-    defects = batch.defects[batch.defects["kind"] != UNDECODABLE]
+    defects = batch.defects[~batch.defects["kind"].isin([UNDECODABLE, INVALID_BYTES])]
     defects = defects[defects["key"].isin(sent.index)]
     for row in defects.itertuples():
         k, kind, column, outcome = int(row.key), row.kind, row.column, row.outcome

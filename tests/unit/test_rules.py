@@ -16,8 +16,9 @@ from tests.truth import history, raw_table, score
 
 # Kinds that a history cannot contain or that are not validation's to catch:
 # resent_record (a re-sent copy: only in daily file sets; the exchange reader drops it) and
-# undecodable_file (a whole file: the exchange reader quarantines it before validation).
-NOT_IN_VALIDATION = {"resent_record", "undecodable_file"}
+# undecodable_file and invalid_bytes_record (a whole file, a record: the exchange reader
+# quarantines them before validation).
+NOT_IN_VALIDATION = {"resent_record", "undecodable_file", "invalid_bytes_record"}
 
 
 @pytest.fixture(scope="module")

@@ -323,12 +323,13 @@ def test_lives_end_within_the_window_a_day_rebuilds():
 
 class RecordingStore(LocalStore):
     """A local store that remembers the order of writes (and, for the test, the files the
-    truth calls undecodable)."""
+    truth calls undecodable, and those with a record of invalid bytes)."""
 
     def __init__(self, root: Path):
         super().__init__(root)
         self.order: list[str] = []
         self.damaged: set[str] = set()
+        self.spoiled: set[str] = set()
 
     def put_bytes(self, data: bytes, key: str) -> None:
         super().put_bytes(data, key)
@@ -349,7 +350,9 @@ def _write(root: Path, seed: int = 7, days: int = 3) -> RecordingStore:
         sink.write_day(on, day)
         batches += day
     for batch in batches:
-        store.damaged |= set(batch.defects.loc[batch.defects["kind"] == sim.UNDECODABLE, "column"])
+        files = batch.defects.groupby("kind")["column"].agg(set)
+        store.damaged |= files.get(sim.UNDECODABLE, set())
+        store.spoiled |= files.get(sim.INVALID_BYTES, set())
     return store
 
 
@@ -396,8 +399,26 @@ def test_files_match_their_marker_and_decode_with_their_encoding(lake):
                 records = [json.loads(line) for line in text.splitlines()]
                 assert all(list(r) == contract.column_names for r in records)
             assert len(records) == entry["rows"]
-    assert undecodable == lake.damaged != set()  # exactly the files the truth calls damaged
+    assert lake.damaged and lake.spoiled and not lake.damaged & lake.spoiled
+    assert undecodable == lake.damaged | lake.spoiled  # exactly the files the truth names
     assert encodings == {"utf-8", "gbk", "gb18030"}
+
+
+def test_a_spoiled_file_has_one_record_of_invalid_bytes(lake):
+    """Every line decodes but one, which holds 0xFF 0xFE; the marker still lists every record."""
+    for key in lake.spoiled:
+        entry = next(e for m in _markers(lake) for e in m["files"] if e["key"] == key)
+        lines = lake.get_bytes(key).splitlines()
+        header = entry["format"] == "csv"
+        assert len(lines) == entry["rows"] + header
+        bad = []
+        for line in lines:
+            try:
+                line.decode(entry["encoding"])
+            except UnicodeDecodeError:
+                bad.append(line)
+        (spoiled,) = bad
+        assert b"\xff\xfe" in spoiled and spoiled != lines[0]
 
 
 def test_a_damaged_day_file_holds_its_rows_but_not_in_its_encoding(tmp_path):

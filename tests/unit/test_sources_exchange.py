@@ -17,7 +17,7 @@ import pytest
 from govlake.contracts import transaction as t
 from govlake.errors import SourceError
 from govlake.simulator.base import Batch
-from govlake.simulator.exchange import READY, UNDECODABLE, ExchangeSink, file_key
+from govlake.simulator.exchange import INVALID_BYTES, READY, UNDECODABLE, ExchangeSink, file_key
 from govlake.simulator.transaction import TransactionSimulator
 from govlake.simulator.world import SCALES, World
 from govlake.sources.exchange import (
@@ -86,13 +86,28 @@ def _assert_same_rows(read: ExchangeRead, expected: pd.DataFrame) -> None:
             )
 
 
-def _damaged_files(batches: list[Batch]) -> set[str]:
+def _damaged_files(batches: list[Batch], kinds: tuple[str, ...] = (UNDECODABLE,)) -> set[str]:
     return {
         key
         for b in batches
         if len(b.defects)
-        for key in b.defects.loc[b.defects["kind"] == UNDECODABLE, "column"]
+        for key in b.defects.loc[b.defects["kind"].isin(kinds), "column"]
     }
+
+
+def _spoiled(batch: Batch, key: str) -> set[int]:
+    """Keys of the records the simulator gave invalid bytes in the file ``key``."""
+    defects = batch.defects
+    return set(defects.loc[(defects["kind"] == INVALID_BYTES) & (defects["column"] == key), "key"])
+
+
+def _assert_read_as_written(read: ExchangeRead, batch: Batch, rows: pd.DataFrame, key: str):
+    """Every record as sent but those with invalid bytes, each of which is quarantined."""
+    spoiled = rows[batch.contract.primary_key[0]].isin(_spoiled(batch, key))
+    assert not read.rejected, read.rejected
+    _assert_same_rows(read, rows[~spoiled])
+    assert len(read.rejected_records) == spoiled.sum()
+    assert all(r["key"] == key for r in read.rejected_records)
 
 
 def test_every_day_reads_back_as_written(written):
@@ -102,11 +117,11 @@ def test_every_day_reads_back_as_written(written):
         damaged = _damaged_files(batches)
         for batch in batches:
             read = read_day(store, batch.contract, day)
-            if file_key(SYSTEM, day, batch.contract.table) in damaged:
+            key = file_key(SYSTEM, day, batch.contract.table)
+            if key in damaged:
                 assert read.rejected and read.table.num_rows == 0
                 continue
-            assert not read.rejected
-            _assert_same_rows(read, batch.rows)
+            _assert_read_as_written(read, batch, batch.rows, key)
             assert read.deletes == batch.deletes
             assert read.sequence_gaps == []  # a day's own numbers run 1..n; re-sends keep theirs
             assert all(f["sha256_verified"] for f in read.files)
@@ -126,7 +141,7 @@ def _history_encodings(written) -> set[str]:
 def test_history_days_read_back_including_gbk_and_gb18030(written):
     store, history, _ = written
     damaged = _damaged_files(history)
-    seen = set()
+    seen, spoiled = set(), 0
     for batch in history:
         exported = batch.rows["exported_at"].dt.date
         for day in sorted(set(exported)):
@@ -134,10 +149,11 @@ def test_history_days_read_back_including_gbk_and_gb18030(written):
             read = read_day(store, batch.contract, day)
             if key in damaged:
                 continue
-            assert not read.rejected, read.rejected
-            _assert_same_rows(read, batch.rows[exported == day])
+            _assert_read_as_written(read, batch, batch.rows[exported == day], key)
             seen |= {f["encoding"] for f in read.files}
+            spoiled += len(read.rejected_records)
     assert seen == {"utf-8", "gbk", "gb18030"}
+    assert spoiled == 1  # the history plants one record of invalid bytes
 
 
 def test_the_undecodable_file_is_quarantined_with_a_one_line_reason(written):
@@ -189,9 +205,10 @@ def _deliver(store: LocalStore, day: date, key: str, data: bytes) -> None:
 
 
 def _busiest(written, table: str) -> tuple[date, int]:
-    """The day whose (decodable) file of ``table`` has the most records, and how many."""
+    """The day whose file of ``table`` (all of it decodable) has the most records, and how many."""
     store, history, days = written
-    damaged = _damaged_files([*history, *(b for bs in days.values() for b in bs)])
+    batches = [*history, *(b for bs in days.values() for b in bs)]
+    damaged = _damaged_files(batches, (UNDECODABLE, INVALID_BYTES))
     listed = [
         (date.fromisoformat(marker["dt"]), entry["rows"])
         for key in store.list(f"exchange/{SYSTEM}/")

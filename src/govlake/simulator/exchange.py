@@ -8,8 +8,10 @@ chosen per file from a hash of its name; a GBK pick whose rows hold characters G
 characters, bidi marks) goes out as GB18030, as front-ends that hit such a record do.
 
 A file named by an ``undecodable_file`` defect (key -1, column = the file's key) is declared
-UTF-8 but its second half is GB18030 bytes: a file assembled on two workstations. Everything
-else is byte-for-byte deterministic: same batches, same bytes.
+UTF-8 but its second half is GB18030 bytes: a file assembled on two workstations. A record named
+by an ``invalid_bytes_record`` defect (its key; column = the file's key) has bytes valid in no
+encoding (0xFF 0xFE) inside its line: a front-end that copied a binary field in. Everything else
+is byte-for-byte deterministic: same batches, same bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from govlake.storage import Store
 
 READY = "_ready.json"
 UNDECODABLE = "undecodable_file"
+INVALID_BYTES = "invalid_bytes_record"
+# Stands in a value of the record until the file is encoded, then becomes the invalid bytes:
+# ASCII, so every encoding writes it alike, and nothing the simulator draws looks like it.
+_INVALID_MARK, _INVALID = "@@invalid-bytes@@", b"\xff\xfe"
 FORMATS = {
     "projects": "jsonl",
     "sections": "jsonl",
@@ -57,7 +63,8 @@ class ExchangeSink:
         for batch in batches:
             table = batch.contract.table
             key = file_key(self.system, day, table)
-            data, encoding = self._encode(day, table, _serialise(batch), _damaged(batch, key))
+            text = _serialise(_with_invalid_marks(batch, key))
+            data, encoding = self._encode(day, table, text, _damaged(batch, key))
             self.store.put_bytes(data, key)
             written.append(key)
             entries.append(
@@ -112,9 +119,10 @@ class ExchangeSink:
             )
         encoding = self.encoding(day, table)
         try:
-            return text.encode(encoding), encoding
+            data = text.encode(encoding)
         except UnicodeEncodeError:  # only GBK lacks characters: GB18030 has them all
-            return text.encode("gb18030"), "gb18030"
+            data, encoding = text.encode("gb18030"), "gb18030"
+        return data.replace(_INVALID_MARK.encode(), _INVALID), encoding
 
 
 def _days(rows: pd.DataFrame) -> np.ndarray:
@@ -122,10 +130,29 @@ def _days(rows: pd.DataFrame) -> np.ndarray:
 
 
 def _damaged(batch: Batch, key: str) -> bool:
+    return bool(len(_named(batch, UNDECODABLE, key)))
+
+
+def _named(batch: Batch, kind: str, key: str) -> pd.Series:
+    """The keys of the batch's defects of ``kind`` in the file ``key``."""
     defects = batch.defects
-    return bool(len(defects)) and bool(
-        ((defects["kind"] == UNDECODABLE) & (defects["column"] == key)).any()
-    )
+    if defects.empty:
+        return pd.Series([], dtype="int64")
+    return defects.loc[(defects["kind"] == kind) & (defects["column"] == key), "key"]
+
+
+def _with_invalid_marks(batch: Batch, key: str) -> Batch:
+    """The batch with the mark put into the first text value of each record an
+    ``invalid_bytes_record`` defect names in the file ``key``."""
+    spoiled = _named(batch, INVALID_BYTES, key)
+    if not len(spoiled):
+        return batch
+    rows = batch.rows.copy()
+    (primary,) = batch.contract.primary_key
+    column = next(c.name for c in batch.contract.columns if c.source_type.startswith("varchar"))
+    marked = rows[primary].isin(spoiled)
+    rows.loc[marked, column] = rows.loc[marked, column].fillna("") + _INVALID_MARK
+    return replace(batch, rows=rows)
 
 
 def _serialise(batch: Batch) -> str:

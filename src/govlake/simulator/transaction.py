@@ -31,7 +31,7 @@ from govlake.simulator import vectors as v
 from govlake.simulator.base import TRUTH_COLUMNS, Batch, day_times, entity_truth, finish
 from govlake.simulator.defects import FLAG, KINDS, NORMALISE, QUARANTINE, DefectKind, Target
 from govlake.simulator.defects import register as register_kind
-from govlake.simulator.exchange import UNDECODABLE, ExchangeSink, file_key
+from govlake.simulator.exchange import INVALID_BYTES, UNDECODABLE, ExchangeSink, file_key
 from govlake.simulator.world import World
 
 SYSTEM = "transaction"
@@ -173,6 +173,7 @@ for _kind in (
     DefectKind("bid_after_opening", QUARANTINE, _bid_after_opening),
     DefectKind("resent_record", NORMALISE, _whole_record),
     DefectKind(UNDECODABLE, QUARANTINE, _whole_record),
+    DefectKind(INVALID_BYTES, QUARANTINE, _whole_record),
 ):
     register_kind(_kind)
 
@@ -242,6 +243,8 @@ TARGETS = {
 }
 # Files that can arrive undecodable: each row holds Chinese text, so mixed bytes always break.
 _DAMAGEABLE = ("projects", "sections", "bids", "awards")
+# A record with invalid bytes is quarantined alone only within a tenth of its file's records.
+_SPOILABLE_ROWS = 10
 
 
 class TransactionSimulator:
@@ -250,7 +253,8 @@ class TransactionSimulator:
 
     def history(self, world: World, rate: float) -> list[Batch]:
         """The latest version of every record exported by ``world.until``; no deletes, no
-        re-sends (a history is one version per key). One file, on one day, is undecodable."""
+        re-sends (a history is one version per key). One file, on one day, is undecodable; one
+        record of another holds invalid bytes."""
         window = _window(world, world.start, world.until, rate)
         until = np.datetime64(world.until, "D")
         rng = v.rng_for(world.seed, SYSTEM, "history")
@@ -266,6 +270,8 @@ class TransactionSimulator:
         days = np.unique(batch.rows["exported_at"].to_numpy().astype("datetime64[D]"))
         if rate > 0 and len(days):
             _damage(batch, pick.choice(days).astype(object))
+        if rate > 0:
+            _spoil_a_record(batches, v.rng_for(world.seed, SYSTEM, INVALID_BYTES, "history"))
         return batches
 
     def day(
@@ -298,6 +304,9 @@ class TransactionSimulator:
         damageable = [b for b in batches if b.contract.table in _DAMAGEABLE and len(b.rows)]
         if damageable and pick.random() < min(1.0, 5 * rate):
             _damage(damageable[pick.integers(len(damageable))], day)
+        pick = v.rng_for(world.seed, SYSTEM, INVALID_BYTES, day)
+        if pick.random() < min(1.0, 5 * rate):
+            _spoil_a_record(batches, pick)
         return batches
 
 
@@ -364,6 +373,30 @@ def _damage(batch: Batch, day: date) -> None:
     kept = batch.defects[~batch.defects["key"].isin(keys)]
     batch.defects = pd.concat(
         [kept, _manifest([-1], UNDECODABLE, key, QUARANTINE)], ignore_index=True
+    )
+
+
+def _spoil_a_record(batches: list[Batch], pick: np.random.Generator) -> None:
+    """Give one record invalid bytes: a record with no defect of its own, the only version of its
+    key in a file of at least :data:`_SPOILABLE_ROWS` records that is not damaged whole. It is
+    quarantined alone, so it is one manifest row (its key, column = the file's key)."""
+    candidates = []
+    for batch in batches:
+        (key,) = batch.contract.primary_key
+        days = batch.rows["exported_at"].to_numpy().astype("datetime64[D]")
+        damaged = set(batch.defects.loc[batch.defects["kind"] == UNDECODABLE, "column"])
+        for day in np.unique(days):
+            rows = batch.rows[days == day]
+            file = file_key(SYSTEM, day.astype(object), batch.contract.table)
+            if len(rows) < _SPOILABLE_ROWS or file in damaged:
+                continue
+            alone = rows[~rows[key].duplicated(keep=False) & ~rows[key].isin(batch.defects["key"])]
+            candidates += [(batch, file, k) for k in alone[key]]
+    if not candidates:
+        return
+    batch, file, record = candidates[pick.integers(len(candidates))]
+    batch.defects = pd.concat(
+        [batch.defects, _manifest([record], INVALID_BYTES, file, QUARANTINE)], ignore_index=True
     )
 
 
