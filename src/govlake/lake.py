@@ -71,9 +71,8 @@ class Lake:
     def read_manifest(self, partition: Partition) -> dict | None:
         """The partition's committed manifest; a curated partition's is in its day's build."""
         if partition.zone == BUILT:
-            return (self.read_build(partition.dt) or {"tables": {}})["tables"].get(
-                partition.dataset
-            )
+            build = self.read_build(partition.dt) or {"tables": {}}
+            return build["tables"].get(partition.dataset)
         data = self.store.get_bytes(f"{partition.prefix}/{MANIFEST}")
         return json.loads(data) if data is not None else None
 

@@ -528,7 +528,8 @@ class _CuratedTables(Mapping):
         rerun = f"re-run the transform of {day.isoformat()}"
         build = lake.read_build(day)
         if build is None:
-            raise LakeError(f"no complete build of {day.isoformat()} in the lake: {rerun}")
+            unfinished = "its transform has not run or did not finish"
+            raise LakeError(f"no committed build of {day.isoformat()} ({unfinished}): {rerun}")
         missing = [t for t in tables if t not in build["tables"]]
         if missing:
             raise LakeError(f"the build of {day.isoformat()} lacks {', '.join(missing)}: {rerun}")

@@ -260,7 +260,7 @@ def test_a_day_whose_build_was_not_committed_fails_the_load_leaving_the_warehous
     sink = pa.BufferOutputStream()
     pq.write_table(register(5), sink)
     lake.store.put_bytes(sink.getvalue().to_pybytes(), f"{killed}/part-00000.parquet")
-    with pytest.raises(LakeError, match="no complete build of 2026-11-23") as failed:
+    with pytest.raises(LakeError, match="no committed build of 2026-11-23") as failed:
         steps.load_warehouse(embedded, DAY)
     assert failed.value.retryable and "re-run the transform of 2026-11-23" in str(failed.value)
     assert load.table_checksum(url, TABLE) == before
