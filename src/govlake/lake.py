@@ -10,6 +10,11 @@ never a mix. A commit deletes the files of the manifest it replaced (and of writ
 hours ago), never those of another write still in flight, so two writers of one partition at once
 leave the last one's content whole (the steps also take turns: ``govlake.locks``). The manifest
 also records the schema's fingerprint, the write's timings and the Airflow run that made it.
+
+The curated partitions of a day are one warehouse build: each table's run is written as above,
+but no table has a manifest of its own. One build manifest (``curated/_builds/dt=<day>/``),
+listing every table's manifest, is put last and commits them all at once, so a build killed
+midway leaves the previous build whole and readable (its runs are garbage, dropped as abandoned).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 
 ZONES = ("exchange", "archive", "raw", "quarantine", "clean", "curated", "state")
 MANIFEST = "_manifest.json"
+BUILT = "curated"  # the zone whose partitions of a day are committed together (commit_build)
 RUN_TIME = "%Y%m%dT%H%M%S"  # a run's id starts with its start time (UTC)
 # A write unfinished this long after it started was abandoned (its writer died): the next commit
 # deletes its files. Far longer than any write takes.
@@ -63,7 +69,16 @@ class Lake:
         return cls(open_store(settings))
 
     def read_manifest(self, partition: Partition) -> dict | None:
+        """The partition's committed manifest; a curated partition's is in its day's build."""
+        if partition.zone == BUILT:
+            build = self.read_build(partition.dt) or {"tables": {}}
+            return build["tables"].get(partition.dataset)
         data = self.store.get_bytes(f"{partition.prefix}/{MANIFEST}")
+        return json.loads(data) if data is not None else None
+
+    def read_build(self, day: date) -> dict | None:
+        """The day's committed build: ``tables`` maps each curated table to its manifest."""
+        data = self.store.get_bytes(_build_key(day))
         return json.loads(data) if data is not None else None
 
     def file_uris(self, partition: Partition) -> list[str]:
@@ -80,15 +95,21 @@ class Lake:
     ) -> pa.Table:
         """A whole partition as one Arrow table (for the partitions a task handles, not years);
         with ``columns``, only those (Parquet reads no other column)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         manifest = self.read_manifest(partition)
         if manifest is None:
             raise LakeError(f"partition {partition.prefix} has not been written")
+        return self.read_files(manifest["files"], schema, columns)
+
+    def read_files(
+        self, files: list[dict], schema: pa.Schema | None = None, columns: list[str] | None = None
+    ) -> pa.Table:
+        """The rows of a manifest's ``files``, as one Arrow table."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         tables = [
             pq.read_table(pa.BufferReader(self.store.get_bytes(f["key"])), columns=columns)
-            for f in manifest["files"]
+            for f in files
         ]
         if not tables:
             empty = (schema or pa.schema([])).empty_table()
@@ -121,7 +142,7 @@ class Lake:
             metadata = {**metadata, "attachments": attachments}
         columns = {f.name: str(f.type) for f in writer.schema}
         metadata = {**metadata, "timings": writer.timings(), **_orchestrator_run()}
-        self.commit(partition, run, [{"key": key, "rows": rows}], columns, metadata)
+        self.commit(self.manifest(partition, run, [{"key": key, "rows": rows}], columns, metadata))
 
     def attachment_uri(self, partition: Partition, role: str) -> str | None:
         """Where a partition's attachment (e.g. the source's key set) is, if it has one."""
@@ -134,15 +155,16 @@ class Lake:
         """Where a new write of ``partition`` puts its files before committing them."""
         return f"{partition.prefix}/run={datetime.now(UTC):{RUN_TIME}}-{uuid.uuid4().hex[:8]}"
 
-    def commit(
-        self,
+    @staticmethod
+    def manifest(
         partition: Partition,
         run: str,
         files: list[dict],
         columns: dict[str, str],
         metadata: dict,
     ) -> dict:
-        """Make ``files`` (already under ``run``) the partition's content; drop older runs.
+        """The manifest that makes ``files`` (already under ``run``) the partition's content,
+        for :meth:`commit` (or :meth:`commit_build`).
 
         ``columns`` maps each column to its type; their fingerprint lets a reader see at a glance
         whether two partitions share a schema."""
@@ -150,7 +172,7 @@ class Lake:
         own |= {"written_at"}
         if own & metadata.keys():
             raise ValueError(f"manifest metadata may not redefine {sorted(own & metadata.keys())}")
-        manifest = {
+        return {
             "zone": partition.zone,
             "dataset": partition.dataset,
             "dt": partition.dt.isoformat(),
@@ -162,13 +184,36 @@ class Lake:
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **metadata,
         }
+
+    def commit(self, manifest: dict) -> dict:
+        """Make a manifest's files its partition's content; drop older runs."""
+        partition = _partition_of(manifest)
+        if partition.zone == BUILT:
+            raise ValueError(f"{partition.prefix} is committed with its day's build (commit_build)")
         replaced = (self.read_manifest(partition) or {}).get("run")
-        self.store.put_bytes(
-            json.dumps(manifest, ensure_ascii=False, indent=1).encode(),
-            f"{partition.prefix}/{MANIFEST}",
-        )
+        self.store.put_bytes(_json(manifest), f"{partition.prefix}/{MANIFEST}")
         self.store.delete(self._stale(partition, manifest["run"], replaced))
         return manifest
+
+    def commit_build(self, day: date, manifests: list[dict]) -> dict:
+        """Make the curated partitions of ``manifests`` the day's build, in one put: readers see
+        the build it replaces or this one, whole. Then drops the replaced build's runs and those
+        abandoned long ago (a killed build's)."""
+        partitions = [_partition_of(m) for m in manifests]
+        if any(p.zone != BUILT or p.dt != day for p in partitions):
+            raise ValueError(f"a build of {day} commits curated partitions of {day} only")
+        replaced = (self.read_build(day) or {"tables": {}})["tables"]
+        build = {
+            "dt": day.isoformat(),
+            "tables": {m["dataset"]: m for m in manifests},
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **_orchestrator_run(),
+        }
+        self.store.put_bytes(_json(build), _build_key(day))
+        for partition, manifest in zip(partitions, manifests, strict=True):
+            earlier = replaced.get(partition.dataset, {}).get("run")
+            self.store.delete(self._stale(partition, manifest["run"], earlier))
+        return build
 
     def _stale(self, partition: Partition, run: str, replaced: str | None) -> list[str]:
         """The files a commit of ``run`` makes garbage: the replaced manifest's, and those of
@@ -184,7 +229,8 @@ class Lake:
         return stale
 
     def partitions(self, zone: str, dataset: str, until: date | None = None) -> list[Partition]:
-        """The committed partitions of a dataset, oldest first (those up to ``until``)."""
+        """The committed partitions of a dataset, oldest first (those up to ``until``); not for
+        the curated zone, whose partitions a day's build lists (:meth:`read_build`)."""
         base = Partition(zone, dataset, date.min).prefix.rsplit("/", 1)[0]
         found = []
         for key in self.store.list(base + "/"):
@@ -193,6 +239,18 @@ class Lake:
                 if until is None or dt <= until:
                     found.append(Partition(zone, dataset, dt))
         return sorted(found, key=lambda p: p.dt)
+
+
+def _partition_of(manifest: dict) -> Partition:
+    return Partition(manifest["zone"], manifest["dataset"], date.fromisoformat(manifest["dt"]))
+
+
+def _build_key(day: date) -> str:
+    return f"{BUILT}/_builds/dt={day.isoformat()}/{MANIFEST}"
+
+
+def _json(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False, indent=1).encode()
 
 
 def _run_started(run: str) -> datetime:

@@ -422,7 +422,11 @@ def load_warehouse(settings: Settings, day: date) -> dict:
     A build of a day older than the one the warehouse holds (a backfill behind the daily runs)
     is not loaded: the warehouse keeps the newer build, the day's lake partitions (raw, clean,
     curated) stay rewritten, and the summary says ``skipped`` and why (logged as a warning, kept
-    as the task's XCom). The task succeeds, so a backfill completes."""
+    as the task's XCom). The task succeeds, so a backfill completes.
+
+    Only the day's committed build is read (``Lake.read_build``): a day whose transform was killed
+    before it committed fails with a retryable :class:`~govlake.errors.LakeError`, the warehouse
+    untouched."""
     import pyarrow as pa
 
     from govlake import load
@@ -431,11 +435,11 @@ def load_warehouse(settings: Settings, day: date) -> dict:
 
     url = warehouse_url(settings)
     lake = Lake.from_settings(settings)
-    curated = _CuratedTables(lake, day, CURATED)
     built = {BUILD_DAY: pa.table({"day": pa.array([day], pa.date32())})}
-    tables = ChainMap(curated, quality_tables(lake, day), built)
     try:
         with locks.held(settings, locks.BUILD):  # not while a build rewrites curated/
+            curated = _CuratedTables(lake, day, CURATED)
+            tables = ChainMap(curated, quality_tables(lake, day), built)
             published = load.publish(url, tables, load.AsOf(BUILD_DAY, "day", day))
     except load.OlderDay as older:
         return _skipped(url, "load", older)
@@ -524,16 +528,26 @@ def _skipped(url: str, step: str, older: load.OlderDay) -> dict:
 
 
 class _CuratedTables(Mapping):
-    """A day's curated tables by name, each read from the lake only when the load reaches it,
-    so one table at a time is in memory rather than the whole build."""
+    """A day's curated tables by name, as its committed build lists them (its manifest read
+    once, so every table is of the same build), each read from the lake only when the load
+    reaches it, so one table at a time is in memory rather than the whole build."""
 
     def __init__(self, lake: Lake, day: date, tables: tuple[str, ...]) -> None:
-        self.lake, self.day, self.tables = lake, day, tables
+        from govlake.errors import LakeError
+
+        rerun = f"re-run the transform of {day.isoformat()}"
+        build = lake.read_build(day)
+        if build is None:
+            unfinished = "its transform has not run or did not finish"
+            raise LakeError(f"no committed build of {day.isoformat()} ({unfinished}): {rerun}")
+        missing = [t for t in tables if t not in build["tables"]]
+        if missing:
+            raise LakeError(f"the build of {day.isoformat()} lacks {', '.join(missing)}: {rerun}")
+        self.lake, self.tables = lake, tables
+        self.manifests = {t: build["tables"][t] for t in tables}
 
     def __getitem__(self, table: str) -> pa.Table:
-        if table not in self.tables:
-            raise KeyError(table)
-        return self.lake.read_table(Partition("curated", table, self.day))
+        return self.lake.read_files(self.manifests[table]["files"])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.tables)

@@ -106,11 +106,11 @@ def test_a_rewrite_deletes_older_runs_only(tmp_path):
     assert len(lake.store.list(f"{PART.prefix}/run=")) == 1
 
 
-def _in_flight(lake: Lake, ids: list[int]) -> str:
+def _in_flight(lake: Lake, ids: list[int], partition: Partition = PART) -> str:
     """A write's files uploaded under its run, its commit still to come; returns the run."""
     import pyarrow.parquet as pq
 
-    run = lake.new_run_prefix(PART)
+    run = lake.new_run_prefix(partition)
     sink = pa.BufferOutputStream()
     pq.write_table(pa.table({"id": ids, "name": [f"n{i}" for i in ids]}, schema=SCHEMA), sink)
     lake.store.put_bytes(sink.getvalue().to_pybytes(), f"{run}/part-00000.parquet")
@@ -123,7 +123,9 @@ def test_a_commit_leaves_another_write_in_flight_whole(tmp_path):
     lake = Lake(LocalStore(tmp_path))
     late = _in_flight(lake, [7, 8])
     _write(lake, [1, 2, 3])
-    lake.commit(PART, late, [{"key": f"{late}/part-00000.parquet", "rows": 2}], {}, {})
+    lake.commit(
+        Lake.manifest(PART, late, [{"key": f"{late}/part-00000.parquet", "rows": 2}], {}, {})
+    )
     assert lake.read_table(PART).column("id").to_pylist() == [7, 8]
     assert lake.store.list(f"{PART.prefix}/run=") == [f"{late}/part-00000.parquet"]
 
@@ -139,3 +141,58 @@ def test_a_commit_deletes_a_write_abandoned_hours_ago(tmp_path, monkeypatch):
         manifest["files"][0]["key"],
         f"{abandoned}/part-00000.parquet",  # still in flight: not the commit's to delete
     }
+
+
+CURATED = [Partition("curated", t, PART.dt) for t in ("core.dim_date", "core.entity")]
+
+
+def _built(lake: Lake, ids: list[int], partition: Partition) -> dict:
+    """A curated table's run written, uncommitted; the manifest the build commits it with."""
+    run = _in_flight(lake, ids, partition)
+    files = [{"key": f"{run}/part-00000.parquet", "rows": len(ids)}]
+    return Lake.manifest(partition, run, files, {"id": "bigint"}, {"sources": []})
+
+
+def _ids(lake: Lake, partition: Partition) -> list[int]:
+    return lake.read_table(partition).column("id").to_pylist()
+
+
+def test_a_build_commits_its_curated_tables_together_with_their_row_counts(tmp_path):
+    lake = Lake(LocalStore(tmp_path))
+    manifests = [_built(lake, [1, 2], CURATED[0]), _built(lake, [3], CURATED[1])]
+    assert lake.read_build(PART.dt) is None and lake.read_manifest(CURATED[0]) is None
+    build = lake.commit_build(PART.dt, manifests)
+    assert lake.read_build(PART.dt) == build
+    assert {t: m["rows"] for t, m in build["tables"].items()} == {
+        "core.dim_date": 2,
+        "core.entity": 1,
+    }
+    assert _ids(lake, CURATED[0]) == [1, 2] and _ids(lake, CURATED[1]) == [3]
+    with pytest.raises(ValueError, match="commit_build"):
+        lake.commit(manifests[0])  # a curated table alone would publish part of a build
+
+
+def test_a_killed_build_leaves_the_previous_build_whole(tmp_path):
+    """A build killed after writing some of its tables: their runs are never read; the rebuild's
+    commit deletes the runs it replaced and those abandoned long ago, not one that may still be
+    in flight."""
+    lake = Lake(LocalStore(tmp_path))
+    previous = lake.commit_build(PART.dt, [_built(lake, [1], p) for p in CURATED])
+    killed = _in_flight(lake, [9], CURATED[0])  # the killed build's first table, minutes ago
+    abandoned = killed.replace("/run=", "/run=20000101T000000-")  # one killed long ago
+    lake.store.put_bytes(b"left by a killed build", f"{abandoned}/part-00000.parquet")
+    assert lake.read_build(PART.dt) == previous and _ids(lake, CURATED[0]) == [1]
+    rebuilt = lake.commit_build(PART.dt, [_built(lake, [2], p) for p in CURATED])
+    assert _ids(lake, CURATED[0]) == [2] and _ids(lake, CURATED[1]) == [2]
+    committed = {p: rebuilt["tables"][p.dataset]["files"][0]["key"] for p in CURATED}
+    assert set(lake.store.list(f"{CURATED[0].prefix}/run=")) == {
+        committed[CURATED[0]],
+        f"{killed}/part-00000.parquet",
+    }
+    assert lake.store.list(f"{CURATED[1].prefix}/run=") == [committed[CURATED[1]]]
+
+
+def test_a_build_commits_only_curated_partitions_of_its_day(tmp_path):
+    lake = Lake(LocalStore(tmp_path))
+    with pytest.raises(ValueError, match="curated partitions of 2026-11-23 only"):
+        lake.commit_build(PART.dt, [_built(lake, [1], PART)])

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from govlake import load
-from govlake.errors import WarehouseError
-from tests.conftest import REGISTER_SCHEMA, SCHEMAS, TABLE
+from govlake import load, steps
+from govlake.errors import LakeError, WarehouseError
+from govlake.lake import Lake, Partition
+from tests.conftest import DAY, REGISTER_SCHEMA, SCHEMAS, TABLE
 
 CAPITALS = (Decimal("1000.5"), Decimal("0"), Decimal("-0.0001"), None)
 # The checksum of register(5) (the table since migration 0012): pinned, because checksums are
@@ -244,3 +246,21 @@ def test_a_publish_of_an_older_day_is_refused_and_changes_nothing(url: str) -> N
     assert _query(url, f"select day from {build_day}") == [(newer,)]  # noqa: S608
     load.publish(url, build(newer, 3), load.AsOf(build_day, "day", newer))  # a re-run: loaded
     assert load.row_count(url, TABLE) == 3
+
+
+def test_a_day_whose_build_was_not_committed_fails_the_load_leaving_the_warehouse(embedded):
+    """A transform killed midway leaves curated runs but no build manifest: the load step fails
+    with a one-line, retryable error naming the day, and publishes nothing."""
+    url = steps.warehouse_url(embedded)
+    load.migrate(url)
+    load.replace_tables(url, {TABLE: register(3)})
+    before = load.table_checksum(url, TABLE)
+    lake = Lake.from_settings(embedded)
+    killed = lake.new_run_prefix(Partition("curated", TABLE, DAY))  # the killed build's table
+    sink = pa.BufferOutputStream()
+    pq.write_table(register(5), sink)
+    lake.store.put_bytes(sink.getvalue().to_pybytes(), f"{killed}/part-00000.parquet")
+    with pytest.raises(LakeError, match="no committed build of 2026-11-23") as failed:
+        steps.load_warehouse(embedded, DAY)
+    assert failed.value.retryable and "re-run the transform of 2026-11-23" in str(failed.value)
+    assert load.table_checksum(url, TABLE) == before

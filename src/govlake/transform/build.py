@@ -2,7 +2,8 @@
 
 The shared tables come first (the staged register, the withheld keys, the entity master, the
 calendar); then each domain module (approval, enforcement, transaction, credit) builds its
-dimensions and facts from them through its ``build(run)``.
+dimensions and facts from them through its ``build(run)``. The tables are committed together,
+last, as the day's build (``Lake.commit_build``).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ REGISTERS = ("credit.enterprise_register", "credit.persons")  # the entity maste
 
 
 def build(settings: Settings, day: date) -> dict:
-    """Build every curated table for ``day`` in one Spark session; returns the rows and the
+    """Build every curated table for ``day`` in one Spark session, then commit them all as the
+    day's build (a build killed midway leaves the previous one); returns the rows and the
     seconds of each table's write (where its lazy plan runs), and of each source table's
     ranking (its ranked state's write)."""
     lake = Lake.from_settings(settings)
@@ -70,6 +72,7 @@ def build(settings: Settings, day: date) -> dict:
         run.write(DIM_REGION, spark.createDataFrame(regions.dimension(), REGION_SCHEMA), [])
         for domain in DOMAINS:
             domain.build(run)
+        run.commit()
         return {"rows": run.built, "seconds": run.seconds, "conform": run.conform}
     finally:
         spark.stop()

@@ -1,7 +1,8 @@
 """One day's warehouse build as the domain modules see it: the lake, the one Spark session, each
 source table conformed once (ranked from its state of an earlier day and the partitions since
 when that state still holds, see :mod:`govlake.transform.state`), the shared tables (calendar,
-entity matches), and the writer of curated partitions."""
+entity matches), and the writer of curated partitions, which the build commits together, last
+(:meth:`BuildRun.commit`): a build killed midway publishes none of them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pyspark.sql import functions as F
 
 from govlake import contracts
 from govlake.errors import LakeError
-from govlake.lake import Lake, Partition
+from govlake.lake import BUILT, Lake, Partition
 from govlake.transform import state
 from govlake.transform.conform import clean_rows, live_versions, newest_versions
 
@@ -29,6 +30,7 @@ class BuildRun:
     ranked: dict[str, DataFrame] = field(default_factory=dict)  # live newest versions, cached
     conformed: dict[str, DataFrame] = field(default_factory=dict)  # their clean rows
     built: dict[str, int] = field(default_factory=dict)  # rows per table
+    written: dict[str, dict] = field(default_factory=dict)  # their manifests, for commit()
     seconds: dict[str, float] = field(default_factory=dict)  # the write of each (Spark is lazy)
     conform: dict[str, float] = field(default_factory=dict)  # the ranking (state write) of each
 
@@ -65,7 +67,10 @@ class BuildRun:
         clean, held = (state.files(log[zone], after=since) for zone in state.INPUTS)
         newest = newest_versions(self.spark, contract, clean, held, earlier)
         metadata = state.metadata(contract, log, since)
-        _, written = _write(self.lake, state.partition(contract, self.day), newest, metadata)
+        # Committed on its own, not with the build: a state is a cache of its inputs, checked
+        # against them before any reuse (state.usable), so one left by a killed build is harmless.
+        manifest, written = _write(self.lake, state.partition(contract, self.day), newest, metadata)
+        self.lake.commit(manifest)
         self.conform[contract.name] = round(time.perf_counter() - started, 2)
         return self.spark.read.parquet(written)
 
@@ -73,14 +78,20 @@ class BuildRun:
         return bool(self.lake.partitions("clean", dataset, until=self.day))
 
     def write(self, table: str, rows: DataFrame, sources: list[str]) -> DataFrame:
-        """Writes ``rows`` as the day's curated partition of ``table`` and returns them as
-        written: later tables read the one file, not the plan (a union of many shuffles) that
-        made it."""
+        """Writes ``rows`` as the day's curated partition of ``table`` (visible once the build
+        commits) and returns them as written: later tables read the one file, not the plan (a
+        union of many shuffles) that made it."""
         started = time.perf_counter()
-        target = Partition("curated", table, self.day)
-        self.built[table], written = _write(self.lake, target, rows, {"sources": sources})
+        target = Partition(BUILT, table, self.day)
+        manifest, written = _write(self.lake, target, rows, {"sources": sources})
+        self.written[table] = manifest
+        self.built[table] = manifest["rows"]
         self.seconds[table] = round(time.perf_counter() - started, 2)
         return self.spark.read.parquet(written)
+
+    def commit(self) -> None:
+        """Makes every curated partition written the day's build, at once."""
+        self.lake.commit_build(self.day, list(self.written.values()))
 
 
 def _live_keys(lake: Lake, contract: contracts.Contract, day: date) -> str | None:
@@ -124,19 +135,13 @@ def _committed(lake: Lake, zone: str, dataset: str, day: date) -> list[state.Com
     return found
 
 
-def _write(lake: Lake, target: Partition, rows: DataFrame, metadata: dict) -> tuple[int, str]:
-    """``rows`` as the partition ``target`` (one file, committed whole); returns its row count
-    and the written folder's uri."""
+def _write(lake: Lake, target: Partition, rows: DataFrame, metadata: dict) -> tuple[dict, str]:
+    """``rows`` as one file under a new run of the partition ``target``, not yet committed;
+    returns the manifest that commits it and the written folder's uri."""
     run = lake.new_run_prefix(target)
     rows.coalesce(1).write.mode("overwrite").parquet(lake.store.uri(run))
     (written,) = [k for k in lake.store.list(run + "/") if k.endswith(".parquet")]
     folder = lake.store.uri(run)
     count = rows.sparkSession.read.parquet(folder).count()  # not a second build
-    lake.commit(
-        target,
-        run,
-        [{"key": written, "rows": count}],
-        {f.name: f.dataType.simpleString() for f in rows.schema.fields},
-        metadata,
-    )
-    return count, folder
+    columns = {f.name: f.dataType.simpleString() for f in rows.schema.fields}
+    return Lake.manifest(target, run, [{"key": written, "rows": count}], columns, metadata), folder
