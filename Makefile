@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED := false
 export SPARK_LOCAL_IP := 127.0.0.1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install bi browser run test lint bench up down status lock lock-bi clean
+.PHONY: install bi browser run test lint bench soak up down status lock lock-bi clean
 
 install: $(STAMP) $(S3A_STAMP)
 
@@ -72,6 +72,11 @@ test: install bi browser lint
 # baseline, and a one-day run of the extract DAGs under Airflow. Sources are cached in var/bench.
 bench: install
 	$(BIN)/govlake bench --scale city
+
+# Convergence over 30 days (not part of `make test`): daily runs, re-runs and a backfill run twice
+# against a clean build of the same source state, every warehouse table compared (var/soak).
+soak: install
+	$(BIN)/govlake soak --days 30 --scale tiny
 
 # PostgreSQL, the S3 server, Airflow and Superset with the dashboards imported (URLs printed) on free
 # loopback ports; NO_AIRFLOW=1 skips Airflow, NO_SUPERSET=1 Superset.

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from govlake.contracts import Contract
+from govlake.identifiers import USCC_PLACEHOLDER
 from govlake.quality.rules import document, lookups, validation_order
 from govlake.quality.split import FLAGS, REASONS, SplitResult, validate_and_split
 from govlake.quality.suite import Reference
@@ -237,7 +238,9 @@ def _score_table(result: Score, batch: Batch, split: SplitResult, held_parent: s
         s.expected += 1
         if outcome in ("quarantine", "flag"):
             rule = expected_rule(contract, kind, column)
-            if outcome == "quarantine":
+            if kind == "duplicate_business_key":
+                got = [rule] if _build_withholds(contract, clean, held, k) else []
+            elif outcome == "quarantine":
                 got = list(held.loc[k, REASONS]) if k in held.index else []
             else:
                 got = list(clean.loc[k, FLAGS]) if k in clean.index else []
@@ -278,6 +281,23 @@ def _score_table(result: Score, batch: Batch, split: SplitResult, held_parent: s
     for k, flags in clean[FLAGS].items():
         if len(flags) and k not in named:
             result.false_positives.append((contract.name, k, [], list(flags)))
+
+
+def _build_withholds(contract: Contract, clean: pd.DataFrame, held: pd.DataFrame, k: int) -> bool:
+    """Whether a build over this batch alone withholds ``k`` as a business-key duplicate (it
+    judges them, conform.duplicates_held, not validation): its newest clean version repeats the
+    complete business key of a smaller key's; a quarantined key is withheld anyway."""
+    if k in held.index:
+        return True
+    if k not in clean.index:
+        return False
+    ordered = clean.sort_values(contract.watermark, kind="stable")
+    newest = ordered[~ordered.index.duplicated(keep="last")]
+    business = newest[list(contract.business_keys)]
+    named = (business.notna() & business.ne(USCC_PLACEHOLDER)).all(axis=1)
+    mine = business.loc[k]
+    same = named & (business == mine).all(axis=1) & (newest.index < k)
+    return bool(named.loc[k] and same.any())
 
 
 def _fate(clean: pd.DataFrame, held: pd.DataFrame, k: int):

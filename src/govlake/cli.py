@@ -472,6 +472,35 @@ def bench(
     console.print(f"figures written to {results['results_file']}")
 
 
+@app.command()
+def soak(
+    days: int = typer.Option(30, min=3, help="days of daily runs"),
+    scale: str = typer.Option("tiny", help="simulator scale of the sources"),
+    until: str = typer.Option(None, help="the last day, YYYY-MM-DD (default: yesterday)"),
+) -> None:
+    """Convergence: daily runs with re-runs and a backfill run twice among them, against a clean
+    build from the same final source state; every warehouse table compared (var/soak/)."""
+    from rich.progress import Progress
+
+    from govlake import soak as convergence
+
+    last = date.fromisoformat(until) if until else _yesterday()
+    total = len(convergence.schedule(last - timedelta(days=days - 1), days))
+    with Progress(console=console, transient=True) as progress:
+        bar = progress.add_task("soak", total=total)
+
+        def show(done: int, text: str) -> None:
+            progress.update(bar, completed=done, description=escape(text))
+
+        result = convergence.run_soak(get_settings().var_dir / "soak", days, scale, last, show)
+    console.print(convergence.table(result))
+    timings = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result.seconds.items())
+    say(f"{timings}; {total} runs")
+    if not result.converged:
+        say("[red]the daily path and the clean build differ[/]")
+        raise typer.Exit(1)
+
+
 def _print_counts(title: str, counts: dict[str, int]) -> None:
     table = Table("table", "rows", title=title)
     for name, count in counts.items():

@@ -338,7 +338,8 @@ ExpectColumnValuesToBeFirstSeen = _multicolumn_expectation(
     "multicolumn_values.govlake_first_seen",
     "column_list = [key columns..., order column]: within the batch, a key held by a row with a "
     "smaller order value (the primary key) fails on every later row; the first one passes. "
-    "(A business key entered twice: the smallest primary key wins, as in the warehouse.)",
+    "(A rule about rows of one batch: business-key duplicates are the build's, judged over the "
+    "table's history.)",
     _first_seen,
     {},
 )

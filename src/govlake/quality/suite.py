@@ -91,18 +91,9 @@ def structural(contract: Contract) -> list:
     versions = [*keys, contract.watermark] if contract.watermark not in keys else keys
     unique = gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=versions)
     rules.append(_tag(unique, f"{'_'.join(keys)}_unique"))
-    if len(keys) == 1 and contract.business_keys:
-        # A business key entered twice in the batch: the smallest primary key keeps it, rows of
-        # later keys are held back (versions of the keeping row are not duplicates). Across
-        # partitions the warehouse ranks the same way.
-        rules.append(
-            _tag(
-                custom.ExpectColumnValuesToBeFirstSeen(
-                    column_list=[*contract.business_keys, keys[0]]
-                ),
-                f"{'_'.join(contract.business_keys)}_duplicate",
-            )
-        )
+    # A business key entered twice is judged by the build over the table's ranked history
+    # (govlake.transform.conform.duplicates_held), not here: a batch's verdict would depend on
+    # which days were validated together.
     return rules
 
 

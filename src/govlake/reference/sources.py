@@ -23,11 +23,12 @@ from duckdb import ConstantExpression as Const
 from duckdb import FunctionExpression as Fn
 
 from govlake import contracts, regions
+from govlake.identifiers import USCC_PLACEHOLDER
 from govlake.lake import Lake
 from govlake.quality.releases import SEPARATOR
 from govlake.quality.split import FLAGS, REASONS
 from govlake.transform import dates
-from govlake.transform.conform import Files
+from govlake.transform.conform import Files, duplicate_rule, judges_duplicates
 from govlake.transform.entities import hmac_pads
 from govlake.transform.run import sources
 
@@ -53,12 +54,15 @@ def register_sources(con: duckdb.DuckDBPyConnection, lake: Lake, day: date) -> N
     (``credit_enterprise_register_versions``) and all tables' change logs (``change_log``)."""
     logs = []
     for name in contracts.CONTRACTS:
-        log = change_log(con, *sources(lake, name, day))
+        history = change_log(con, *sources(lake, name, day))
+        log = duplicates_held(history, contracts.get(name))
         con.register(relation_name(name), conformed(log))
         if name in FIRST_PUBLISHED:
             con.register(f"{relation_name(name)}_first_published", first_published(log))
         if name == REGISTER:  # a version is a key and a watermark
-            versions = log.with_columns(_key=Fn("row", Col("_key"), Col("_watermark")))
+            # Every clean version, as the Spark build's history reads it: the duplicate rule
+            # judges the latest versions only.
+            versions = history.with_columns(_key=Fn("row", Col("_key"), Col("_watermark")))
             con.register(f"{relation_name(name)}_versions", conformed(versions))
         logs.append(log.select(Const(name).alias("dataset"), *map(Col, WITHHELD_INPUT)))
     con.register("change_log", reduce(lambda a, b: a.union_by_name(b), logs))
@@ -117,6 +121,31 @@ def change_log(
         Col(contract.watermark).alias("_watermark"),
         Fn("regexp_extract", Col("filename"), Const(PARTITION_DAY), Const(1)).alias("_dt"),
     )
+
+
+def duplicates_held(
+    versions: duckdb.DuckDBPyRelation, contract: contracts.Contract
+) -> duckdb.DuckDBPyRelation:
+    """A :func:`change_log` with a held copy of the latest version of every key whose complete
+    business key a smaller primary key's clean latest version holds (duplicates.sql; the held
+    copy outranks the clean one, as a quarantined copy of one version does): the Spark build's
+    :func:`govlake.transform.conform.duplicates_held`."""
+    if not judges_duplicates(contract):
+        return versions
+    business = contract.business_keys
+    named = (
+        Col(c).isnotnull() & (Col(c).cast("VARCHAR") != Const(USCC_PLACEHOLDER)) for c in business
+    )
+    judged = versions.select(
+        StarExpression(),
+        Fn("row", *map(Col, business)).alias("_business"),
+        reduce(operator.and_, named).alias("_complete"),
+    )
+    duplicates = judged.query("versions", sql("duplicates")).select(
+        StarExpression(exclude=["_reasons"]),
+        Fn("list_value", Const(duplicate_rule(contract))).alias("_reasons"),
+    )
+    return versions.union_by_name(duplicates)
 
 
 def _read(con: duckdb.DuckDBPyConnection, partitions: Files) -> duckdb.DuckDBPyRelation:

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema, from_arrow_type
 
 from govlake.contracts import Contract
+from govlake.identifiers import USCC_PLACEHOLDER
 from govlake.quality.releases import SEPARATOR
 from govlake.quality.split import FLAGS, REASONS, clean_schema, quarantine_schema
 
@@ -71,6 +72,45 @@ def live_versions(
 ) -> DataFrame:
     """The ranked versions of the keys the source still holds."""
     return _live(spark, ranked, list(contract.primary_key), live_keys)
+
+
+def judges_duplicates(contract: Contract) -> bool:
+    """Whether a business key entered for two primary keys holds the later one back."""
+    return len(contract.primary_key) == 1 and bool(contract.business_keys)
+
+
+def duplicate_rule(contract: Contract) -> str:
+    """The reason a key is withheld for: its business key belongs to a smaller primary key."""
+    return f"{'_'.join(contract.business_keys)}_duplicate"
+
+
+def duplicates_held(ranked: DataFrame, contract: Contract) -> DataFrame:
+    """``ranked`` (live newest versions) with the keys whose complete business key an earlier
+    primary key holds marked ``_held`` for :func:`duplicate_rule`: the smallest primary key among
+    the clean newest versions keeps a business key (a held version lends it nothing; the
+    个体工商户 placeholder code is no code, so a key holding it is incomplete).
+
+    Judged here, over the table's whole ranked history, not per validation batch: which rows
+    share a batch depends on how the days were run (a daily run validates a duplicate arriving
+    on a later day alone; a clean build validates it with the row it repeats), and a batch's
+    verdict would outlive the row it repeats changing its number or being deleted. The live
+    newest versions are the same whatever the batching, so daily runs, re-runs, backfills and a
+    clean build withhold the same keys. It is applied after the live-key filter and never
+    stored in a ranked state: it relates keys to each other, so a state's verdict would not
+    survive the partitions after it."""
+    if not judges_duplicates(contract):
+        return ranked
+    (key,) = contract.primary_key
+    business = list(contract.business_keys)
+    complete = reduce(
+        lambda a, b: a & b,
+        (F.col(c).isNotNull() & (F.col(c).cast("string") != USCC_PLACEHOLDER) for c in business),
+    )
+    claims = ~F.col("_held") & complete
+    holder = F.min(F.when(claims, F.col(key))).over(Window.partitionBy(*business))
+    duplicate = F.coalesce(claims & (F.col(key) > holder), F.lit(False))
+    reasons = F.when(duplicate, F.array(F.lit(duplicate_rule(contract)))).otherwise(F.col(REASONS))
+    return ranked.withColumn(REASONS, reasons).withColumn("_held", F.col("_held") | duplicate)
 
 
 def clean_versions(

@@ -17,7 +17,7 @@ from govlake import contracts
 from govlake.errors import LakeError
 from govlake.lake import BUILT, Lake, Partition
 from govlake.transform import state
-from govlake.transform.conform import clean_rows, live_versions, newest_versions
+from govlake.transform.conform import clean_rows, duplicates_held, live_versions, newest_versions
 
 
 @dataclass
@@ -51,12 +51,14 @@ class BuildRun:
         return days.where(F.col("first_published_on").isNotNull())
 
     def ranking(self, dataset: str) -> DataFrame:
-        """A source table's newest version per live key, clean or held: ranked once per build
-        and cached, as both its latest clean rows and its withheld keys are read off it."""
+        """A source table's newest version per live key, clean or held (a business-key
+        duplicate held, see :func:`duplicates_held`): ranked once per build and cached, as both
+        its latest clean rows and its withheld keys are read off it."""
         if dataset not in self.ranked:
             contract, log, live = change_log(self.lake, dataset, self.day)
             newest = self._ranked_state(contract, log)
-            self.ranked[dataset] = live_versions(self.spark, newest, contract, live).cache()
+            live_newest = live_versions(self.spark, newest, contract, live)
+            self.ranked[dataset] = duplicates_held(live_newest, contract).cache()
         return self.ranked[dataset]
 
     def _ranked_state(self, contract: contracts.Contract, log: state.Log) -> DataFrame:
