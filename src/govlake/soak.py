@@ -32,6 +32,7 @@ from rich.table import Table
 
 from govlake import load
 from govlake.config import DagSettings, GateSettings, Settings
+from govlake.steps import warehouse_url
 
 Progress = Callable[[int, str], None]  # runs done so far, what is happening now
 
@@ -134,7 +135,7 @@ def run_soak(var_dir: Path, days: int, scale: str, last: date, progress: Progres
     result.seconds["clean build"] = _since(started)
     started = time.perf_counter()
     progress(len(runs), "checksumming both warehouses")
-    result.verdicts = compare(checksums(_url(daily)), checksums(_url(clean)))
+    result.verdicts = compare(checksums(warehouse_url(daily)), checksums(warehouse_url(clean)))
     result.seconds["comparison"] = _since(started)
     return result
 
@@ -205,10 +206,6 @@ def table(result: SoakResult) -> Table:
         outcome = f"[{style[verdict.outcome]}]{verdict.outcome}[/]"
         report.add_row(verdict.relation, outcome, verdict.detail)
     return report
-
-
-def _url(settings: Settings) -> str:
-    return settings.warehouse_url.get_secret_value()
 
 
 def _since(started: float) -> float:

@@ -37,7 +37,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -118,24 +118,12 @@ def _mask_number(found: re.Match) -> str:
 
 def scrub_all(value: Any) -> Any:
     """Every string in a JSON-like value scrubbed (keys included)."""
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, Mapping):
-        return {scrub_all(k): scrub_all(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub_all(v) for v in value]
-    return value
+    return _map_strings(value, scrub, keys=True)
 
 
 def _mask_strings(value: Any) -> Any:
     """Every string in a JSON-like value masked (numbers stay: they are statistics)."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, Mapping):
-        return {k: _mask_strings(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mask_strings(v) for v in value]
-    return value
+    return _map_strings(value, mask)
 
 
 def _escape_strings(value: Any) -> Any:
@@ -143,12 +131,21 @@ def _escape_strings(value: Any) -> Any:
     raw markup, and they are source data: a ``<script>`` in a name must show, not run. (GX does
     escape its sentences' parameters, which come from govlake's own suites: those stay as they
     are, or they would show escaped twice.)"""
+    return _map_strings(value, html.escape)
+
+
+def _map_strings(value: Any, change: Callable[[str], Any], keys: bool = False) -> Any:
+    """``value`` (JSON-like) with ``change`` applied to every string in it (to keys too if
+    ``keys``); other values as they are."""
     if isinstance(value, str):
-        return html.escape(value)
+        return change(value)
     if isinstance(value, Mapping):
-        return {k: _escape_strings(v) for k, v in value.items()}
+        return {
+            (change(k) if keys and isinstance(k, str) else k): _map_strings(v, change, keys)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_escape_strings(v) for v in value]
+        return [_map_strings(v, change, keys) for v in value]
     return value
 
 
