@@ -36,7 +36,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from govlake import bench_warehouse, contracts
+from govlake import bench_curve, bench_warehouse, contracts
 from govlake.config import SQL_SYSTEMS, DagSettings, Profile, Settings
 from govlake.measure import in_child, peak_rss_mb
 
@@ -63,6 +63,7 @@ def run_all(
     until: date | None = None,
     postgres: bool = True,
     airflow: bool = True,
+    scale_out: bool = True,
     progress: Progress = lambda text: None,
 ) -> dict:
     """Every benchmark; the figures are returned and written to ``var/bench/results.json``."""
@@ -95,6 +96,10 @@ def run_all(
             )
             results["naive"]["postgresql"] = results["postgres"].pop("naive")
         results["warehouse"] = bench_warehouse.full_build(embedded, until, progress)
+        if scale_out:
+            results["warehouse"]["scale_out"] = bench_warehouse.scale_out(
+                embedded, until, results["warehouse"], progress
+            )
         landed = land_day(embedded, until + timedelta(days=1), progress)
         if airflow:
             results["airflow"] = airflow_day(embedded, landed, progress)
@@ -106,6 +111,7 @@ def run_all(
     results["targets"] = targets(results)
     bench_dir.mkdir(parents=True, exist_ok=True)
     (bench_dir / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    bench_curve.save(bench_dir, results)
     results["results_file"] = str(bench_dir / "results.json")
     return results
 

@@ -23,6 +23,8 @@ TARGET_FULL_SECONDS = 180.0  # transform + load of the full city build
 TARGET_REFERENCE_RATIO = 3.0  # govlake's transform + load over the DuckDB SQL reference's
 TARGET_INCREMENTAL_SECONDS = 60.0  # a day's changes: extracted, validated, built, loaded, published
 REFERENCE_FILE = "reference/warehouse.duckdb"  # under the var directory
+CLUSTER_WORKERS = 2  # one-core workers of the scale-out run's standalone cluster
+CLUSTER_WORKER_MEMORY = "3g"  # each worker's; its executor takes Spark's default 1g of it
 
 
 def full_build(settings: Settings, day: date, progress: Callable[[str], None]) -> dict:
@@ -53,6 +55,39 @@ def full_build(settings: Settings, day: date, progress: Callable[[str], None]) -
     }
 
 
+def scale_out(settings: Settings, day: date, full: dict, progress: Callable[[str], None]) -> dict:
+    """The full transform of ``day`` again at ``local[1]`` and on a standalone cluster of two
+    one-core workers (spark_cluster, on loopback), beside the full build's ``local[2]``: the
+    parallel efficiency on this machine and the transform's throughput per core. Each rebuild of
+    the same day ranks the whole change log again (a state is reused only from an earlier day)."""
+    from govlake import spark_cluster
+
+    runs = {settings.spark_master: full["transform"]}
+    progress("the full transform again at local[1] (one core)")
+    runs["local[1]"] = in_child(_transform, _on(settings, "local[1]"), day)
+    progress(f"the full transform on a standalone cluster of {CLUSTER_WORKERS} one-core workers")
+    work_dir = settings.var_dir / "bench-cluster"
+    with spark_cluster.running(
+        work_dir, workers=CLUSTER_WORKERS, cores=1, memory=CLUSTER_WORKER_MEMORY
+    ) as cluster:
+        runs["standalone cluster"] = in_child(_transform, _on(settings, cluster.master_url), day)
+    one, two = runs["local[1]"]["seconds"], runs[settings.spark_master]["seconds"]
+    return {
+        "runs": {master: _summary(figures) for master, figures in runs.items()},
+        "speedup": round(one / two, 2),
+        "parallel_efficiency": round(one / (2 * two), 2),  # of local[2] over local[1]
+        "clean_rows_per_core_second": round(full["clean_rows"] / one),
+    }
+
+
+def _on(settings: Settings, master: str) -> Settings:
+    return settings.model_copy(update={"spark_master": master})
+
+
+def _summary(figures: dict) -> dict:
+    return {k: figures[k] for k in ("seconds", "rows", "rows_per_second", "peak_rss_mb")}
+
+
 def incremental_day(settings: Settings, day: date, landing_seconds: float) -> dict:
     """The build and load of ``day``, whose changes have landed (extracted and validated) in
     ``landing_seconds``."""
@@ -63,6 +98,7 @@ def incremental_day(settings: Settings, day: date, landing_seconds: float) -> di
     stages = (transform, published, portal, feed)
     return {
         "day": day.isoformat(),
+        "day_rows": day_rows(Lake.from_settings(settings), day),
         "landing_seconds": round(landing_seconds, 2),
         "transform": transform,
         "load": published,
@@ -93,6 +129,16 @@ def clean_rows(lake: Lake, day: date) -> int:
         (lake.read_manifest(partition) or {}).get("rows", 0)
         for name in contracts.CONTRACTS
         for partition in lake.partitions("clean", name, until=day)
+    )
+
+
+def day_rows(lake: Lake, day: date) -> int:
+    """Clean rows landed on ``day`` itself: an incremental build's delta."""
+    return sum(
+        (lake.read_manifest(partition) or {}).get("rows", 0)
+        for name in contracts.CONTRACTS
+        for partition in lake.partitions("clean", name, until=day)
+        if partition.dt == day
     )
 
 
@@ -235,6 +281,9 @@ def tables(figures: dict) -> list:
             f"{f['rows_per_second']:,}",
             f"{f['peak_rss_mb']:,}",
         )
+    out = [stages]
+    if "scale_out" in figures:
+        out.append(_scale_out_table(figures["scale_out"]))
     per_table = Table("table", "rows", "Spark write s", "reference rows", title="curated tables")
     reference = figures["reference"]["tables"]
     for table, f in figures["transform"]["tables"].items():
@@ -242,4 +291,25 @@ def tables(figures: dict) -> list:
         per_table.add_row(
             table, f"{f['rows']:,}", f"{f['seconds']}", f"{theirs:,}" if theirs is not None else ""
         )
-    return [stages, per_table]
+    return [*out, per_table]
+
+
+def _scale_out_table(figures: dict):
+    from rich.table import Table
+
+    table = Table(
+        "Spark master",
+        "transform s",
+        "rows/s",
+        "driver peak RSS MB",
+        title=(
+            f"scale-out of the full transform: local[2] is {figures['speedup']}× local[1] "
+            f"(parallel efficiency {figures['parallel_efficiency']:.0%}); "
+            f"{figures['clean_rows_per_core_second']:,} clean rows per core-second"
+        ),
+    )
+    for master, f in figures["runs"].items():
+        table.add_row(
+            master, f"{f['seconds']:.1f}", f"{f['rows_per_second']:,}", f"{f['peak_rss_mb']:,}"
+        )
+    return table

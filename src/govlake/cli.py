@@ -443,33 +443,44 @@ def extract(
 
 @app.command()
 def bench(
-    scale: str = typer.Option("city", help="simulator scale of the sources"),
+    scale: str = typer.Option(
+        "city", help="simulator scale of the sources; several, comma-separated, for the curve"
+    ),
     seed: int = typer.Option(7, help="simulator seed"),
     until: str = typer.Option(
         None, help="last day of the simulated history, YYYY-MM-DD (default: yesterday)"
     ),
     postgres: bool = typer.Option(True, help="also time extraction from PostgreSQL"),
     airflow: bool = typer.Option(True, help="also time a one-day run under airflow dags test"),
+    scale_out: bool = typer.Option(
+        True, help="also run the full transform at local[1] and on a standalone cluster"
+    ),
 ) -> None:
     """Speed figures: full-year extraction from SQLite and PostgreSQL against a naive baseline,
-    validation, the warehouse build and load against a DuckDB SQL reference, and one incremental
-    day under Airflow and through the warehouse (also written to var/bench/results.json)."""
+    validation, the warehouse build and load against a DuckDB SQL reference, its scale-out and
+    one incremental day under Airflow and through the warehouse (var/bench/results.json); then
+    the scaling curve over every scale benchmarked with the same seed and last day."""
     from govlake import bench as benchmarks
+    from govlake import bench_curve
 
     last = date.fromisoformat(until) if until else _yesterday()
-    with console.status("benchmarking") as status:
-        results = benchmarks.run_all(
-            get_settings().var_dir,
-            scale=scale,
-            seed=seed,
-            until=last,
-            postgres=postgres,
-            airflow=airflow,
-            progress=lambda text: status.update(text),
-        )
-    for table in benchmarks.tables(results):
-        console.print(table)
-    console.print(f"figures written to {results['results_file']}")
+    var_dir = get_settings().var_dir
+    for each in (s.strip() for s in scale.split(",")):
+        with console.status(f"benchmarking the {each} scale") as status:
+            results = benchmarks.run_all(
+                var_dir,
+                scale=each,
+                seed=seed,
+                until=last,
+                postgres=postgres,
+                airflow=airflow,
+                scale_out=scale_out,
+                progress=lambda text, status=status: status.update(text),
+            )
+        for table in benchmarks.tables(results):
+            console.print(table)
+        console.print(f"figures written to {results['results_file']}")
+    console.print(bench_curve.table(bench_curve.points(var_dir / "bench", seed, last.isoformat())))
 
 
 @app.command()
