@@ -483,6 +483,31 @@ def bench(
     console.print(bench_curve.table(bench_curve.points(var_dir / "bench", seed, last.isoformat())))
 
 
+@app.command("spark-profile")
+def spark_profile(
+    events: str = typer.Argument(..., help="the folder GOVLAKE_SPARK_EVENT_LOG_DIR named"),
+    top: int = typer.Option(25, help="how many of the slowest writes to show"),
+) -> None:
+    """The latest build's writes from its Spark event log, slowest first: wall seconds, task
+    seconds and the cores each kept busy."""
+    from rich.table import Table
+
+    from govlake import spark_profile as profile
+
+    log = profile.newest_log(Path(events))
+    found = profile.by_name(profile.queries(log))
+    table = Table("write", "seconds", "task seconds", "tasks", "cores busy", title=str(log))
+    for q in found[:top]:
+        table.add_row(
+            q["name"],
+            f"{q['seconds']:.1f}",
+            f"{q['task_seconds']:.1f}",
+            f"{q['tasks']:,}",
+            f"{q['cores_busy']}",
+        )
+    console.print(table)
+
+
 @app.command()
 def soak(
     days: int = typer.Option(30, min=3, help="days of daily runs"),

@@ -178,6 +178,9 @@ class Settings(BaseSettings):
     # Spark.
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
+    # Spark's event log (each job's stages and tasks, for its history server or a profile of a
+    # build): off unless a folder is named.
+    spark_event_log_dir: Path | None = None
     # s3a when the lake is on S3, as Spark's spark.jars / spark.jars.packages take them. Default:
     # the jars `make install` extracts; production sets GOVLAKE_SPARK_JARS to "" and the packages
     # to the hadoop-aws of Spark's own Hadoop (infra/production/spark-s3a.md).

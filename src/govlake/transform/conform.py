@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import reduce
 from typing import TYPE_CHECKING
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession, Window, WindowSpec
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema, from_arrow_type
 
@@ -59,7 +59,11 @@ def newest_versions(
     the later partitions gives what ranking the whole log gives."""
     keys = list(contract.primary_key)
     versions = _versions(spark, contract, clean_files, quarantine_files, state or [])
-    first = F.min("_first_dt").over(Window.partitionBy(*keys))  # a state's carries on
+    # Over the ranking's own window (one shuffle and one sort for both), its whole frame.
+    whole_key = _newest_first(keys, contract.watermark).rowsBetween(
+        Window.unboundedPreceding, Window.unboundedFollowing
+    )
+    first = F.min("_first_dt").over(whole_key)  # a state's carries on
     newest = _newest(versions.withColumn("_first_dt", first), keys, contract.watermark)
     newest = newest.drop("_rank")
     if REASONS in newest.columns:
@@ -107,10 +111,20 @@ def duplicates_held(ranked: DataFrame, contract: Contract) -> DataFrame:
         (F.col(c).isNotNull() & (F.col(c).cast("string") != USCC_PLACEHOLDER) for c in business),
     )
     claims = ~F.col("_held") & complete
-    holder = F.min(F.when(claims, F.col(key))).over(Window.partitionBy(*business))
-    duplicate = F.coalesce(claims & (F.col(key) > holder), F.lit(False))
+    # The business keys two primary keys claim, and the smallest of them: few, so they are
+    # found on the narrow columns alone and broadcast back (no shuffle of whole rows).
+    shared = (
+        ranked.where(claims)
+        .groupBy(*business)
+        .agg(F.min(key).alias("_holder"), F.count("*").alias("_claims"))
+        .where("_claims > 1")
+        .drop("_claims")
+    )
+    judged = ranked.join(F.broadcast(shared), on=business, how="left")
+    duplicate = F.coalesce(claims & (F.col(key) > F.col("_holder")), F.lit(False))
     reasons = F.when(duplicate, F.array(F.lit(duplicate_rule(contract)))).otherwise(F.col(REASONS))
-    return ranked.withColumn(REASONS, reasons).withColumn("_held", F.col("_held") | duplicate)
+    held = judged.withColumn(REASONS, reasons).withColumn("_held", F.col("_held") | duplicate)
+    return held.select(*ranked.columns)
 
 
 def clean_versions(
@@ -201,17 +215,23 @@ def _live(spark: SparkSession, versions: DataFrame, keys: list[str], live: str |
     if live is None:
         return versions
     key_types = versions.select(*keys).schema  # the key set holds the clean key types
-    return versions.join(spark.read.schema(key_types).parquet(live), on=keys, how="left_semi")
+    # Broadcast: the keys alone are small beside the rows, which then need no shuffle.
+    live_keys = F.broadcast(spark.read.schema(key_types).parquet(live))
+    return versions.join(live_keys, on=keys, how="left_semi")
 
 
 def _newest(versions: DataFrame, keys: list[str], mark: str) -> DataFrame:
     """The newest version per key: greatest watermark, then the later partition (a version seen
     twice through the look-back), then the held copy (a quarantined version is never outranked
     by the same version's clean copy)."""
-    newest_first = Window.partitionBy(*keys).orderBy(
+    newest = F.row_number().over(_newest_first(keys, mark))
+    return versions.withColumn("_rank", newest).where("_rank = 1")
+
+
+def _newest_first(keys: list[str], mark: str) -> WindowSpec:
+    return Window.partitionBy(*keys).orderBy(
         F.col(mark).desc(), F.col("_dt").desc(), F.col("_held").desc()
     )
-    return versions.withColumn("_rank", F.row_number().over(newest_first)).where("_rank = 1")
 
 
 def _read(spark: SparkSession, partitions: Files, schema: pa.Schema) -> DataFrame | None:

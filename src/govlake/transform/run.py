@@ -141,6 +141,8 @@ def _write(lake: Lake, target: Partition, rows: DataFrame, metadata: dict) -> tu
     """``rows`` as one file under a new run of the partition ``target``, not yet committed;
     returns the manifest that commits it and the written folder's uri."""
     run = lake.new_run_prefix(target)
+    # Names the write's queries in Spark's event log (govlake.spark_profile).
+    rows.sparkSession.sparkContext.setJobDescription(f"{target.zone} {target.dataset}")
     rows.coalesce(1).write.mode("overwrite").parquet(lake.store.uri(run))
     (written,) = [k for k in lake.store.list(run + "/") if k.endswith(".parquet")]
     folder = lake.store.uri(run)

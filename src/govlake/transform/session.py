@@ -54,6 +54,13 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Parquet timestamps from Arrow carry no zone: read them as the local wall time they are.
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
     }
+    if settings.spark_event_log_dir is not None:
+        settings.spark_event_log_dir.mkdir(parents=True, exist_ok=True)
+        conf |= {
+            "spark.eventLog.enabled": "true",
+            "spark.eventLog.dir": settings.spark_event_log_dir.resolve().as_uri(),
+            "spark.eventLog.compress": "false",  # JSON lines govlake.spark_profile reads
+        }
     if not settings.uses_s3:
         return conf
     return conf | s3a_conf(settings) | jars_conf(settings)
