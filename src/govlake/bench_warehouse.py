@@ -9,12 +9,13 @@ Each piece runs in a fresh process; the Spark build's peak memory is its driver 
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from govlake import contracts
+from govlake import contracts, spark_profile
 from govlake.config import Settings
 from govlake.lake import Lake
 from govlake.measure import children_peak_rss_mb, in_child, peak_rss_mb
@@ -23,6 +24,8 @@ TARGET_FULL_SECONDS = 180.0  # transform + load of the full city build
 TARGET_REFERENCE_RATIO = 3.0  # govlake's transform + load over the DuckDB SQL reference's
 TARGET_INCREMENTAL_SECONDS = 60.0  # a day's changes: extracted, validated, built, loaded, published
 REFERENCE_FILE = "reference/warehouse.duckdb"  # under the var directory
+EVENT_LOG_DIR = "spark-events"  # the full build's Spark event log, under the var directory
+PROFILE_ROWS = 12  # the slowest writes the profile table shows
 CLUSTER_WORKERS = 2  # one-core workers of the scale-out run's standalone cluster
 CLUSTER_WORKER_MEMORY = "3g"  # each worker's; its executor takes Spark's default 1g of it
 
@@ -30,7 +33,14 @@ CLUSTER_WORKER_MEMORY = "3g"  # each worker's; its executor takes Spark's defaul
 def full_build(settings: Settings, day: date, progress: Callable[[str], None]) -> dict:
     """The Spark build and load of everything up to ``day``, and the reference's."""
     progress(f"the warehouse build of {day} (spark-submit, every curated table)")
-    transform = in_child(_transform, settings, day)
+    events = settings.var_dir / EVENT_LOG_DIR
+    shutil.rmtree(events, ignore_errors=True)
+    transform = in_child(
+        _transform, settings.model_copy(update={"spark_event_log_dir": events}), day
+    )
+    transform["profile"] = spark_profile.by_name(
+        spark_profile.queries(spark_profile.newest_log(events))
+    )
     progress("publishing the build into the DuckDB warehouse")
     published = in_child(_load, settings, day)
     progress("publishing the portal views and credit grades as of the day")
@@ -291,7 +301,11 @@ def tables(figures: dict) -> list:
         per_table.add_row(
             table, f"{f['rows']:,}", f"{f['seconds']}", f"{theirs:,}" if theirs is not None else ""
         )
-    return [*out, per_table]
+    profile = spark_profile.table(
+        figures["transform"]["profile"][:PROFILE_ROWS],
+        "profile of the full transform: its slowest writes, from Spark's event log",
+    )
+    return [*out, per_table, profile]
 
 
 def _scale_out_table(figures: dict):

@@ -490,22 +490,10 @@ def spark_profile(
 ) -> None:
     """The latest build's writes from its Spark event log, slowest first: wall seconds, task
     seconds and the cores each kept busy."""
-    from rich.table import Table
-
     from govlake import spark_profile as profile
 
     log = profile.newest_log(Path(events))
-    found = profile.by_name(profile.queries(log))
-    table = Table("write", "seconds", "task seconds", "tasks", "cores busy", title=str(log))
-    for q in found[:top]:
-        table.add_row(
-            q["name"],
-            f"{q['seconds']:.1f}",
-            f"{q['task_seconds']:.1f}",
-            f"{q['tasks']:,}",
-            f"{q['cores_busy']}",
-        )
-    console.print(table)
+    console.print(profile.table(profile.by_name(profile.queries(log))[:top], str(log)))
 
 
 @app.command()

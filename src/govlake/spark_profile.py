@@ -81,3 +81,20 @@ def by_name(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         total["tasks"] += q["tasks"]
     summed = [_query(t["name"], t["ms"], t["task_ms"], t["tasks"]) for t in totals.values()]
     return sorted(summed, key=lambda q: -q["seconds"])
+
+
+def table(found: list[dict[str, Any]], title: str):
+    """A Rich table of ``found`` (queries or their sums per name)."""
+    from rich.table import Table
+
+    shown = Table("write (Spark job description)", "seconds", "task seconds", "tasks", "cores busy")
+    shown.title = title
+    for q in found:
+        shown.add_row(
+            q["name"],
+            f"{q['seconds']:.1f}",
+            f"{q['task_seconds']:.1f}",
+            f"{q['tasks']:,}",
+            f"{q['cores_busy']}",
+        )
+    return shown
